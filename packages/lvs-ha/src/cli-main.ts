@@ -1,30 +1,36 @@
 // The command dispatcher, separate from the bin file so tests can call it
-// with captured output instead of spawning a process.
+// with captured output instead of spawning a process. Each command lives in
+// commands/<name>.ts and is loaded only when used.
 
 export interface CliIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
 }
 
-const USAGE = `usage: lvs-ha <command> [options]
+export interface CliCommand {
+  summary: string;
+  run(args: readonly string[], io: CliIo): Promise<number>;
+}
 
-commands:
-  check [--config-dir DIR]   validate ha.cf, authkeys, haresources, ldirectord.cf
-  help                       this text
-`;
+const commands: Record<string, () => Promise<CliCommand>> = {
+  // Add one line per command here.
+};
+
+function usage(): string {
+  return `usage: lvs-ha <command> [options]\n\ncommands: ${Object.keys(commands).join(', ') || '(none)'}\nrun 'lvs-ha <command> --help' for a command's options\n`;
+}
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      io.stdout(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      io.stderr(`lvs-ha: unknown command '${command}'\n${USAGE}`);
-      void rest;
-      return 2;
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    io.stdout(usage());
+    return name === undefined ? 2 : 0;
   }
+  const load = commands[name];
+  if (!load) {
+    io.stderr(`lvs-ha: unknown command '${name}'\n${usage()}`);
+    return 2;
+  }
+  const command = await load();
+  return command.run(rest, io);
 }
