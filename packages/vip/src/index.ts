@@ -1,4 +1,20 @@
 export {
+  type Address,
+  type AddressChange,
+  addAddress,
+  findInterfaceFor,
+  getLink,
+  type Link,
+  type ListAddressesOptions,
+  listAddresses,
+  listLinks,
+  pickInterface,
+  removeAddress,
+  setLinkUp,
+  type VipRequest,
+} from './addresses.js';
+export { type AnnounceOptions, type AnnounceResult, announce } from './announce.js';
+export {
   DecodeError,
   InvalidAddressError,
   InvalidArgumentError,
@@ -11,6 +27,7 @@ export {
   VipError,
   type VipErrorCode,
 } from './errors.js';
+export { type Holder, type ProbeOptions, type ProbeResult, probeAddress } from './guard.js';
 export {
   formatIp,
   type IpAddress,
@@ -26,6 +43,8 @@ export {
   type VipSpec,
   validateInterfaceName,
 } from './ip.js';
+export { inNetns, type NetnsOption } from './netns.js';
+export { PacketSocket } from './packet.js';
 export {
   ARPOP_REPLY,
   ARPOP_REQUEST,
