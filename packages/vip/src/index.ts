@@ -101,3 +101,13 @@ export {
   RTNLGRP,
   type ScopeName,
 } from './rtnetlink.js';
+export {
+  type AddressEvent,
+  type LinkEvent,
+  type VipEvent,
+  type VipLossReason,
+  VipWatcher,
+  type WatcherStats,
+  type WatchOptions,
+  watchVips,
+} from './watch.js';
