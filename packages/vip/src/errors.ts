@@ -13,6 +13,7 @@ export type VipErrorCode =
   | 'NETLINK'
   | 'PACKET_SOCKET'
   | 'DECODE'
+  | 'ADDRESS_IN_USE'
   | 'TIMEOUT';
 
 export class VipError extends Error {
@@ -126,5 +127,21 @@ export class DecodeError extends VipError {
   constructor(what: string, offset: number) {
     super('DECODE', `${what} (at byte ${offset})`);
     this.offset = offset;
+  }
+}
+
+/** Another host answered for the VIP before we took it (ARP probe / DAD). */
+export class AddressInUseError extends VipError {
+  override name = 'AddressInUseError';
+  readonly address: string;
+  /** MAC addresses of the hosts that answered. */
+  readonly holders: string[];
+  constructor(address: string, holders: string[]) {
+    super(
+      'ADDRESS_IN_USE',
+      `${address} is already in use on the link by ${holders.join(', ')}; not taken (pass onConflict: 'proceed' to take it anyway)`,
+    );
+    this.address = address;
+    this.holders = holders;
   }
 }

@@ -15,6 +15,7 @@ export {
 } from './addresses.js';
 export { type AnnounceOptions, type AnnounceResult, announce } from './announce.js';
 export {
+  AddressInUseError,
   DecodeError,
   InvalidAddressError,
   InvalidArgumentError,
@@ -101,6 +102,7 @@ export {
   RTNLGRP,
   type ScopeName,
 } from './rtnetlink.js';
+export { release, type TakeOverOptions, type TakeOverResult, takeOver } from './takeover.js';
 export {
   type AddressEvent,
   type LinkEvent,

@@ -1,13 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
+  AddressInUseError,
   addAddress,
   announce,
   decodeArpFrame,
   decodeNeighborDiscoveryFrame,
   formatMac,
   probeAddress,
+  release,
   removeAddress,
+  takeOver,
 } from '../src/index.js';
 import { describeWithNetns } from './helpers/netns.js';
 import { readPcap } from './helpers/pcap.js';
@@ -137,5 +140,41 @@ describeWithNetns('announcing a VIP take-over on a shared segment', () => {
     expect(free6.inUse).toBe(false);
     await removeAddress('192.0.2.60', { netns: s.a.name });
     await removeAddress('2001:db8::60', { netns: s.a.name });
+  });
+
+  it('takeOver refuses an address another host answers for, changing nothing; proceeds when told to', async () => {
+    await addAddress('192.0.2.70/24/eth0', { netns: s.a.name });
+    const before = await s.b.sh('ip -o addr show dev eth0 scope global');
+    const err = await takeOver('192.0.2.70/24/eth0', { netns: s.b.name }).catch((e) => e);
+    expect(err).toBeInstanceOf(AddressInUseError);
+    expect(err).toMatchObject({ code: 'ADDRESS_IN_USE', holders: [MAC_A] });
+    expect(await s.b.sh('ip -o addr show dev eth0 scope global')).toBe(before);
+
+    const forced = await takeOver('192.0.2.70/24/eth0', {
+      netns: s.b.name,
+      onConflict: 'proceed',
+      announce: { count: 2, intervalMs: 50 },
+    });
+    expect(forced.probe?.inUse).toBe(true);
+    expect(forced.change.changed).toBe(true);
+    expect(forced.announcement.frames).toHaveLength(4);
+    await removeAddress('192.0.2.70', { netns: s.a.name });
+    expect((await release('192.0.2.70', { netns: s.b.name })).changed).toBe(true);
+  });
+
+  it('takeOver of a free VIP, interface found by the subnet rule: probe, add, announce', async () => {
+    const cap = await capture(s.client, 'br0', 'arp');
+    const r = await takeOver('192.0.2.71', { netns: s.b.name, announce: { count: 2, intervalMs: 50 } });
+    await sleep(100);
+    const frames = readPcap(await cap.stop()).map((x) => decodeArpFrame(x.data));
+    expect(r.probe?.inUse).toBe(false);
+    expect(r.change).toMatchObject({ changed: true, interface: 'eth0' });
+    expect(r.change.address?.prefixLength).toBe(24);
+    // Probes (sender 0.0.0.0) first, then the announcements.
+    const kinds = frames
+      .filter((f) => formatMac(f.senderMac) === MAC_B)
+      .map((f) => (f.senderIp.text === '0.0.0.0' ? 'probe' : f.operation === 1 ? 'request' : 'reply'));
+    expect(kinds).toEqual(['probe', 'probe', 'probe', 'request', 'reply', 'request', 'reply']);
+    await release('192.0.2.71', { netns: s.b.name });
   });
 });

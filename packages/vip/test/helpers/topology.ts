@@ -1,6 +1,7 @@
 // Two would-be VIP holders (A, B) and a client on one Ethernet segment: a
 // bridge in the client's namespace with a veth to each holder. The client
-// has 192.0.2.1/24 and 2001:db8::1/64; the VIP moves between A and B.
+// has 192.0.2.1/24 and 2001:db8::1/64, A 192.0.2.11/24, B 192.0.2.12/24;
+// the VIP moves between A and B.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
@@ -31,15 +32,17 @@ export async function segment(): Promise<Segment> {
         'sysctl -qw net.ipv6.conf.br0.accept_dad=0 && ' +
         'ip addr add 192.0.2.1/24 dev br0 && ip addr add 2001:db8::1/64 dev br0 nodad',
     );
-    for (const [ns, mac, port] of [
-      [a, MAC_A, 'pa'],
-      [b, MAC_B, 'pb'],
+    for (const [ns, mac, port, own] of [
+      [a, MAC_A, 'pa', '192.0.2.11/24'],
+      [b, MAC_B, 'pb', '192.0.2.12/24'],
     ] as const) {
       await client.sh(
         `ip link add ${port} type veth peer name eth0 netns ${ns.name} address ${mac} && ` +
           `ip link set ${port} master br0 && ip link set ${port} up`,
       );
-      await ns.sh('sysctl -qw net.ipv6.conf.eth0.accept_dad=0 && ip link set eth0 up');
+      await ns.sh(
+        `sysctl -qw net.ipv6.conf.eth0.accept_dad=0 && ip link set eth0 up && ip addr add ${own} dev eth0`,
+      );
     }
   } catch (e) {
     await destroy();
