@@ -6,13 +6,18 @@ export {
   missingFor,
   which,
 } from './capabilities.js';
+export { type CpioEntry, type CpioMember, decodeCpio, encodeCpio } from './cpio.js';
 export { CommandFailedError, LabError, type LabErrorCode } from './errors.js';
+export { GUEST_AGENT_PATH, Guest, type GuestBootOptions, qemuArgs, removeStaleGuestDirs } from './guest.js';
 export {
   GUEST_IMAGE_FORMAT,
+  GUEST_MODULES,
   type GuestImage,
   type GuestImageStatus,
   guestCacheDir,
   guestImageStatus,
+  type PrepareOptions,
+  prepareGuestImage,
 } from './guest-image.js';
 export {
   bridge,
