@@ -77,8 +77,8 @@ export function removeStaleGuestDirs(): string[] {
   return removed;
 }
 
-/** The qemu command line for an image; pure, so the arguments can be read and tested. */
-export function qemuArgs(o: {
+/** What qemuArgs needs: the image, this boot's files, and the guest's size. */
+export interface QemuOptions {
   image: GuestImage;
   socket: string;
   consoleLog: string;
@@ -89,7 +89,10 @@ export function qemuArgs(o: {
   cpus: number;
   accel: 'tcg' | 'kvm';
   tmpfs: readonly string[];
-}): string[] {
+}
+
+/** The qemu command line for an image; pure, so the arguments can be read and tested. */
+export function qemuArgs(o: QemuOptions): string[] {
   for (const p of [o.nodePath, o.agentPath, o.share, ...o.tmpfs]) {
     if (/[\s,]/.test(p))
       throw new LabError('INVALID_ARGUMENT', `path "${p}" must not contain spaces or commas`);

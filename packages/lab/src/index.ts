@@ -8,7 +8,14 @@ export {
 } from './capabilities.js';
 export { type CpioEntry, type CpioMember, decodeCpio, encodeCpio } from './cpio.js';
 export { CommandFailedError, LabError, type LabErrorCode } from './errors.js';
-export { GUEST_AGENT_PATH, Guest, type GuestBootOptions, qemuArgs, removeStaleGuestDirs } from './guest.js';
+export {
+  GUEST_AGENT_PATH,
+  Guest,
+  type GuestBootOptions,
+  type QemuOptions,
+  qemuArgs,
+  removeStaleGuestDirs,
+} from './guest.js';
 export {
   GUEST_IMAGE_FORMAT,
   GUEST_MODULES,
@@ -19,6 +26,15 @@ export {
   type PrepareOptions,
   prepareGuestImage,
 } from './guest-image.js';
+export {
+  buildInitramfs,
+  CONTROL_PORT_NAME,
+  HOST_ROOT_TAG,
+  type InitramfsInput,
+  initScript,
+  SHARE_TAG,
+} from './initramfs.js';
+export { moduleDepends, moduleKey, orderModules, parseModinfo } from './modules.js';
 export {
   bridge,
   cleanupStaleNetns,
