@@ -270,11 +270,14 @@ export class VipWatcher extends EventEmitter {
   }
 
   private safeEmit(event: string, payload: unknown): void {
-    try {
-      this.emit(event, payload);
-    } catch (e) {
-      // A throwing listener is the caller's bug; report it, keep watching.
-      this.fail(e);
+    // Each listener on its own: one that throws (the caller's bug) is
+    // reported on 'error' and does not keep the others from hearing it.
+    for (const listener of this.rawListeners(event) as ((p: unknown) => void)[]) {
+      try {
+        listener.call(this, payload);
+      } catch (e) {
+        this.fail(e);
+      }
     }
   }
 

@@ -182,4 +182,25 @@ describeWithNetns('watching the VIP through rtnetlink notifications', () => {
     expect(out).toContain("terminate called after throwing an instance of 'Napi::Error'");
     expect(signal === 'SIGABRT' || code === 134).toBe(true);
   }, 60_000);
+
+  it('replaces a worker that died and reads the state again; a throwing listener becomes an error event', async () => {
+    const resynced = new Promise((r) => w.once('resync', r));
+    // White-box: kill the reader thread the way a crash would.
+    await (w as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await resynced;
+    expect(w.stats.workerRestarts).toBe(1);
+    const boom = new Error('listener bug');
+    const thrower = () => {
+      throw boom;
+    };
+    w.on('vip-lost', thrower);
+    const lost = next(w, 'vip-lost');
+    await a.sh('ip addr del 192.0.2.50/32 dev eth0');
+    expect(await lost).toMatchObject({ address: '192.0.2.50', reason: 'deleted' });
+    w.off('vip-lost', thrower);
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as Error).message).toContain('listener bug');
+    errors.length = 0;
+    await a.sh('ip addr add 192.0.2.50/32 dev eth0');
+  });
 });

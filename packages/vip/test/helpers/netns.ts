@@ -24,8 +24,8 @@ export class Netns {
     return (await this.lab.sh(line)).stdout;
   }
 
-  spawn(argv: string[]): ChildProcess {
-    return this.lab.spawn(argv);
+  spawn(argv: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): ChildProcess {
+    return this.lab.spawn(argv, opts);
   }
 
   async destroy(): Promise<void> {
