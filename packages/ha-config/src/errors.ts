@@ -13,7 +13,9 @@ export type ConfigErrorCode =
   | 'OUT_OF_RANGE'
   | 'INSECURE_PERMISSIONS'
   | 'MISMATCH'
-  | 'IO';
+  | 'IO'
+  | 'WRONG_SECTION'
+  | 'DEPRECATED';
 
 /** A place in a file. Lines and columns count from 1, as editors show them. */
 export interface SourcePosition {
@@ -70,4 +72,10 @@ export class ConfigErrors extends Error {
     );
     this.errors = errors;
   }
+}
+
+/** What every parser returns: a best-effort value even when there are problems. */
+export interface ParseResult<T> {
+  value: T;
+  problems: ConfigError[];
 }
