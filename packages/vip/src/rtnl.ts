@@ -79,7 +79,21 @@ export class Rtnl {
    * message up to NLMSG_DONE; otherwise an ACK (empty array) requested with
    * NLM_F_ACK. Rejects with KernelRefusal on a non-zero NLMSG_ERROR.
    */
-  request(type: number, flags: number, payload: Uint8Array, options: RtnlRequestOptions = {}) {
+  async request(
+    type: number,
+    flags: number,
+    payload: Uint8Array,
+    options: RtnlRequestOptions = {},
+  ): Promise<NetlinkMessage[]> {
+    // A dump that raced a change is marked NLM_F_DUMP_INTR: its view may be
+    // inconsistent, so ask again (a burst of changes settles quickly).
+    for (let attempt = 0; ; attempt++) {
+      const parts = await this.requestOnce(type, flags, payload, options);
+      if (attempt >= 4 || !parts.some((m) => (m.header.flags & NLM_F.DUMP_INTR) !== 0)) return parts;
+    }
+  }
+
+  private requestOnce(type: number, flags: number, payload: Uint8Array, options: RtnlRequestOptions) {
     if (this.closed) return Promise.reject(new VipError('NETLINK', 'rtnetlink socket is closed'));
     this.seq = (this.seq + 1) >>> 0;
     const seq = this.seq;

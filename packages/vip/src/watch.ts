@@ -12,7 +12,7 @@ import { endianness } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { type Address, type Link, listAddresses, listLinks, toAddress } from './addresses.js';
 import { PermissionDeniedError, VipError } from './errors.js';
-import { type IpAddress, parseIp, validateInterfaceName } from './ip.js';
+import { type IpAddress, parseIp, parseVipSpec, validateInterfaceName } from './ip.js';
 import {
   AF_NETLINK,
   EACCES,
@@ -151,10 +151,12 @@ export class VipWatcher extends EventEmitter {
   ) {
     super();
     this.vips = (options.vips ?? []).map((v) => {
-      const spec = typeof v === 'string' ? v : `${v.address}${v.interface ? `//${v.interface}` : ''}`;
-      const [addr = '', , ifname] = spec.split('/');
-      if (ifname) validateInterfaceName(ifname);
-      return { ip: parseIp(addr), interface: ifname || undefined, held: false };
+      if (typeof v === 'string') {
+        const spec = parseVipSpec(v);
+        return { ip: spec.address, interface: spec.interface, held: false };
+      }
+      if (v.interface !== undefined) validateInterfaceName(v.interface);
+      return { ip: parseIp(v.address), interface: v.interface, held: false };
     });
   }
 
