@@ -115,7 +115,11 @@ async function handle(msg) {
         return await stop(msg.pid);
       case 'output': {
         const entry = background.get(msg.pid);
-        return { ok: true, output: entry ? Buffer.concat(entry.chunks).toString('utf8') : '' };
+        return {
+          ok: true,
+          output: entry ? Buffer.concat(entry.chunks).toString('utf8') : '',
+          running: entry ? !entry.exited : false,
+        };
       }
       case 'shutdown':
         await Promise.all([...background.keys()].map(stop));

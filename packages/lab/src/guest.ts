@@ -389,6 +389,7 @@ export class Guest implements Runner {
         if (!this.#closed) await this.#request({ op: 'stop', pid });
       },
       output: async () => ((await this.#request({ op: 'output', pid })).output as string) ?? '',
+      running: async () => Boolean((await this.#request({ op: 'output', pid })).running),
     };
   }
 

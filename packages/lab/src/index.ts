@@ -53,4 +53,26 @@ export {
   type Runner,
   runLocal,
 } from './runner.js';
+export {
+  type ApacheOptions,
+  type ApacheServer,
+  apacheConfig,
+  type HttpServerOptions,
+  startApache,
+  startHttpServer,
+} from './services.js';
+export {
+  type FetchOptions,
+  type FetchResult,
+  type HostRole,
+  type HostSpec,
+  type InterfaceInfo,
+  Lab,
+  LabHost,
+  type LabStartOptions,
+  type NeighbourEntry,
+  parseHttpResponse,
+  seedTopology,
+  type Topology,
+} from './topology.js';
 export { describeWithLab } from './vitest.js';

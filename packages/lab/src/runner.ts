@@ -30,6 +30,8 @@ export interface BackgroundProcess {
   stop(): Promise<void>;
   /** Whatever it wrote to stdout and stderr so far. */
   output(): Promise<string>;
+  /** Still running (not exited)? */
+  running(): Promise<boolean>;
 }
 
 export interface Runner {
@@ -133,6 +135,9 @@ function background(child: ChildProcess): BackgroundProcess {
     },
     async output() {
       return Buffer.concat(chunks).toString('utf8');
+    },
+    async running() {
+      return child.exitCode === null && child.signalCode === null;
     },
   };
 }
