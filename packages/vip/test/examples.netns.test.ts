@@ -1,7 +1,7 @@
 // The examples under /examples run, inside namespaces, against this
 // package's sources (tsx maps @lvs-ha/vip to src/ so no build is needed).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,9 +18,10 @@ const run = promisify(execFile);
 describeWithNetns('examples/vip-*.ts', () => {
   let s: Segment;
   let env: NodeJS.ProcessEnv;
+  let dir = '';
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vip-tsx-'));
     s = await segment();
-    const dir = mkdtempSync(join(tmpdir(), 'vip-tsx-'));
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({ compilerOptions: { baseUrl: pkg, paths: { '@lvs-ha/vip': ['src/index.ts'] } } }),
@@ -28,6 +29,7 @@ describeWithNetns('examples/vip-*.ts', () => {
     env = { ...process.env, TSX_TSCONFIG_PATH: join(dir, 'tsconfig.json') };
   });
   afterAll(async () => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
     await s?.destroy();
   });
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,9 @@ describeWithNetns('watching the VIP through rtnetlink notifications', () => {
   let b: Netns;
   let w: VipWatcher;
   const errors: unknown[] = [];
+  let dir = '';
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vip-watch-'));
     a = await Netns.create('vipw');
     b = await Netns.create('vipx');
     await veth(a, 'eth0', '02:00:5e:00:53:0a', b, 'eth0', '02:00:5e:00:53:0b');
@@ -33,6 +35,7 @@ describeWithNetns('watching the VIP through rtnetlink notifications', () => {
     w.on('error', (e) => errors.push(e));
   });
   afterAll(async () => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
     await w?.close();
     await a?.destroy();
     await b?.destroy();
@@ -76,7 +79,7 @@ describeWithNetns('watching the VIP through rtnetlink notifications', () => {
       // Different /32s share addresses across rounds; add then delete each.
       lines.push(`addr add ${ip}/32 dev eth0`, `addr del ${ip}/32 dev eth0`);
     }
-    const file = join(tmpdir(), `vip-burst-${process.pid}.batch`);
+    const file = join(dir, 'burst.batch');
     writeFileSync(file, `${lines.join('\n')}\n`);
     const before = { ...w.stats };
     const started = performance.now();
@@ -110,7 +113,7 @@ describeWithNetns('watching the VIP through rtnetlink notifications', () => {
         lines.push(`addr add 203.0.113.${i % 250}/32 dev eth0`, `addr del 203.0.113.${i % 250}/32 dev eth0`);
       // The deletion rides at the end of the burst, where it is likeliest to be dropped.
       lines.push('addr del 192.0.2.50/32 dev eth0');
-      const file = join(tmpdir(), `vip-burst2-${process.pid}.batch`);
+      const file = join(dir, 'burst2.batch');
       writeFileSync(file, `${lines.join('\n')}\n`);
       const lost = next(small, 'vip-lost', 15_000);
       await a.sh(`ip -batch ${file}`);
@@ -134,7 +137,7 @@ describeWithNetns('watching the VIP through rtnetlink notifications', () => {
     const lines: string[] = [];
     for (let i = 0; i < 5000; i++)
       lines.push(`addr add 203.0.113.${i % 250}/32 dev eth0`, `addr del 203.0.113.${i % 250}/32 dev eth0`);
-    const file = join(tmpdir(), `vip-${tag}-${process.pid}.batch`);
+    const file = join(dir, `${tag}.batch`);
     writeFileSync(file, `${[...lines, ...tail].join('\n')}\n`);
     return file;
   }

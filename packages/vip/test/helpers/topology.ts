@@ -4,7 +4,7 @@
 // the VIP moves between A and B.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Netns } from './netns.js';
@@ -19,12 +19,15 @@ export interface Segment {
   destroy(): Promise<void>;
 }
 
+const captureDirs: string[] = [];
+
 export async function segment(): Promise<Segment> {
   const client = await Netns.create('vipc');
   const a = await Netns.create('vipa');
   const b = await Netns.create('vipb');
   const destroy = async () => {
     await Promise.all([client.destroy(), a.destroy(), b.destroy()]);
+    for (const d of captureDirs.splice(0)) rmSync(d, { recursive: true, force: true });
   };
   try {
     await client.sh(
@@ -54,6 +57,7 @@ export async function segment(): Promise<Segment> {
 /** tcpdump -w in a namespace; stop() ends it and returns the pcap path. */
 export async function capture(ns: Netns, iface: string, filter: string) {
   const dir = mkdtempSync(join(tmpdir(), 'vip-cap-'));
+  captureDirs.push(dir);
   const file = join(dir, 'cap.pcap');
   const child = spawn(
     'ip',
