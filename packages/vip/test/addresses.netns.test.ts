@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   addAddress,
+  announce,
   findInterfaceFor,
   InvalidAddressError,
   InvalidArgumentError,
@@ -120,5 +121,23 @@ describeWithNetns('addresses over rtnetlink in a network namespace', () => {
     });
     await expect(listAddresses({ netns: 'no-such-ns-here' })).rejects.toBeInstanceOf(NoSuchNetnsError);
     expect(await ipAddr()).toBe(before);
+  });
+
+  it('announcing on a link that is down says so', async () => {
+    await a.sh('ip link set eth0 down');
+    try {
+      await expect(
+        announce({ address: '192.0.2.10', interface: 'eth0', netns: a.name, count: 1 }),
+      ).rejects.toMatchObject({
+        code: 'PACKET_SOCKET',
+        errnoName: 'ENETDOWN',
+        message: expect.stringContaining('the link is down'),
+      });
+      await expect(
+        announce({ address: '192.0.2.10', interface: 'lo', netns: a.name }),
+      ).rejects.toBeInstanceOf(InvalidArgumentError);
+    } finally {
+      await a.sh('ip link set eth0 up');
+    }
   });
 });
