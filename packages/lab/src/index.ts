@@ -39,6 +39,7 @@ export {
   bridge,
   cleanupStaleNetns,
   destroyAllNetns,
+  destroyNetns,
   NETNS_PREFIX,
   Netns,
   type NetnsCreateOptions,
@@ -74,5 +75,6 @@ export {
   parseHttpResponse,
   seedTopology,
   type Topology,
+  topologyScript,
 } from './topology.js';
 export { describeWithLab } from './vitest.js';

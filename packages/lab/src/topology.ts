@@ -5,7 +5,7 @@
 import { capabilitiesSync } from './capabilities.js';
 import { LabError } from './errors.js';
 import { Guest, type GuestBootOptions } from './guest.js';
-import { bridge, Netns, veth } from './netns.js';
+import { destroyNetns, Netns } from './netns.js';
 import {
   type BackgroundProcess,
   type ExecOptions,
@@ -101,6 +101,63 @@ export function parseHttpResponse(text: string): FetchResult {
     if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
   }
   return { status, headers, body: text.slice(sep + 4) };
+}
+
+/** Segment name -> interface name inside the host: the first segment listed is eth0, the next eth1... */
+function interfacesOf(spec: HostSpec): Record<string, string> {
+  const out: Record<string, string> = {};
+  Object.keys(spec.addresses).forEach((seg, i) => {
+    out[seg] = `eth${i}`;
+  });
+  return out;
+}
+
+/**
+ * The shell script that builds a topology once its namespaces exist: a
+ * bridge per segment in the switch namespace, a veth pair per host and
+ * segment (eth<i> in the host, <host>-<i> on the bridge), addresses, default
+ * routes, direct-routing set-up on real servers, forwarding on directors.
+ * Pure; `nsNames` maps host names to namespace names.
+ */
+export function topologyScript(t: Topology, switchNs: string, nsNames: Record<string, string>): string {
+  // Grouped into one `ip -batch` per namespace: each process start is slow inside a TCG guest.
+  const root: string[] = [];
+  const sw: string[] = [];
+  const perHost: string[] = [];
+  for (const seg of Object.keys(t.segments)) {
+    // No STP and no forwarding delay: a test's segment passes frames at once.
+    sw.push(`link add name br-${seg} type bridge forward_delay 0 stp_state 0`, `link set br-${seg} up`);
+  }
+  for (const [name, spec] of Object.entries(t.hosts)) {
+    const ns = nsNames[name];
+    if (!ns) throw new LabError('INVALID_ARGUMENT', `no namespace for host ${name}`);
+    const inHost: string[] = [];
+    Object.entries(spec.addresses).forEach(([seg, addr], i) => {
+      const port = `${name}-${i}`;
+      root.push(`link add name eth${i} netns ${ns} type veth peer name ${port} netns ${switchNs}`);
+      sw.push(`link set ${port} master br-${seg} up`);
+      inHost.push(`link set eth${i} up`, `addr add ${addr} dev eth${i}`);
+    });
+    if (spec.gateway) inHost.push(`route add default via ${spec.gateway}`);
+    const sysctls: string[] = [];
+    if (spec.role === 'realServer') {
+      // Direct routing: the real server holds the VIP on lo but must not answer ARP for it.
+      inHost.push(`addr add ${t.vip}/32 dev lo`);
+      for (const scope of ['all', ...Object.values(interfacesOf(spec))]) {
+        sysctls.push(`net.ipv4.conf.${scope}.arp_ignore=1`, `net.ipv4.conf.${scope}.arp_announce=2`);
+      }
+    }
+    if (spec.role === 'director') sysctls.push('net.ipv4.ip_forward=1');
+    perHost.push(`ip -n ${ns} -batch - <<'EOF'\n${inHost.join('\n')}\nEOF`);
+    if (sysctls.length > 0) perHost.push(`ip netns exec ${ns} sysctl -q -w ${sysctls.join(' ')}`);
+  }
+  return [
+    'set -e',
+    `ip -batch - <<'EOF'\n${root.join('\n')}\nEOF`,
+    `ip -n ${switchNs} -batch - <<'EOF'\n${sw.join('\n')}\nEOF`,
+    ...perHost,
+    '',
+  ].join('\n');
 }
 
 const MARK = '\n--lvsha-lab-end--\n';
@@ -353,48 +410,27 @@ export class Lab {
         runner = hostRunner;
       }
     }
-    const created: Netns[] = [];
+    const names = ['sw', ...Object.keys(topology.hosts)];
+    const created = await Netns.createMany(names, { runner });
     try {
-      const sw = await Netns.create('sw', { runner });
-      created.push(sw);
-      await sw.ip(['link', 'set', 'lo', 'up']);
-      for (const seg of Object.keys(topology.segments)) {
-        await bridge(sw, `br-${seg}`);
-      }
+      const [sw, ...hostNs] = created;
+      const nsNames: Record<string, string> = {};
+      Object.keys(topology.hosts).forEach((h, i) => {
+        nsNames[h] = hostNs[i]!.name;
+      });
+      // One script for the whole build: every command inside a TCG guest costs a process start.
+      await runner.exec(['sh', '-c', topologyScript(topology, sw!.name, nsNames)], {
+        check: true,
+        timeoutMs: 120_000,
+      });
       const hosts = new Map<string, LabHost>();
-      const lab: Lab = new Lab(topology, runner, sw, hosts, owned);
-      for (const [name, spec] of Object.entries(topology.hosts)) {
-        const ns = await Netns.create(name, { runner });
-        created.push(ns);
-        const interfaces: Record<string, string> = {};
-        let script = '';
-        Object.entries(spec.addresses).forEach(([seg, addr], i) => {
-          interfaces[seg] = `eth${i}`;
-          script += `link set eth${i} up\naddr add ${addr} dev eth${i}\n`;
-        });
-        const segs = Object.keys(spec.addresses);
-        for (let i = 0; i < segs.length; i++) {
-          const port = `${name}-${i}`;
-          await veth(ns, `eth${i}`, sw, port);
-          await sw.ip(['link', 'set', port, 'master', `br-${segs[i]}`]);
-        }
-        if (spec.gateway) script += `route add default via ${spec.gateway}\n`;
-        if (spec.role === 'realServer') script += `addr add ${topology.vip}/32 dev lo\n`;
-        await ns.ip(['-batch', '-'], { input: script });
-        const sysctls: string[] = [];
-        if (spec.role === 'realServer') {
-          // Direct routing: the real server holds the VIP on lo but must not answer ARP for it.
-          for (const scope of ['all', ...Object.values(interfaces)]) {
-            sysctls.push(`net.ipv4.conf.${scope}.arp_ignore=1`, `net.ipv4.conf.${scope}.arp_announce=2`);
-          }
-        }
-        if (spec.role === 'director') sysctls.push('net.ipv4.ip_forward=1');
-        if (sysctls.length > 0) await ns.exec(['sysctl', '-q', '-w', ...sysctls], { check: true });
-        hosts.set(name, new LabHost(lab, name, spec, ns, interfaces));
-      }
+      const lab: Lab = new Lab(topology, runner, sw!, hosts, owned);
+      Object.entries(topology.hosts).forEach(([name, spec], i) => {
+        hosts.set(name, new LabHost(lab, name, spec, hostNs[i]!, interfacesOf(spec)));
+      });
       return lab;
     } catch (e) {
-      for (const ns of created.reverse()) await ns.destroy();
+      await destroyNetns(created);
       await owned?.shutdown();
       throw e;
     }
@@ -462,8 +498,7 @@ export class Lab {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    for (const h of this.#hosts.values()) await h.ns.destroy();
-    await this.switch.destroy();
+    await destroyNetns([...[...this.#hosts.values()].map((h) => h.ns), this.switch]);
     await this.#ownedGuest?.shutdown();
   }
 }

@@ -3,12 +3,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bridge, describeWithLab, Guest, Netns, removeStaleGuestDirs, veth } from '../src/index.js';
+import { proofSuite } from './proof.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
-describeWithLab(['guest'], 'the qemu guest with the IPVS kernel', () => {
+describeWithLab(['guest'], 'in the qemu guest with the IPVS kernel', () => {
   let guest: Guest;
   const suiteStart = Date.now();
   beforeAll(async () => {
@@ -19,43 +20,58 @@ describeWithLab(['guest'], 'the qemu guest with the IPVS kernel', () => {
     process.stderr.write(`[lab] guest suite took ${((Date.now() - suiteStart) / 1000).toFixed(1)} s\n`);
   });
 
-  it('runs commands inside: output, exit code, stdin, env and cwd', async () => {
-    const uname = await guest.exec(['uname', '-r']);
-    expect(uname.stdout.trim()).toBe(guest.kernel);
-    expect(guest.kernel).not.toBe((await import('node:os')).release());
-    expect(await guest.exec(['sh', '-c', 'echo out; echo err >&2; exit 7'])).toEqual({
-      stdout: 'out\n',
-      stderr: 'err\n',
-      code: 7,
+  describe('the guest runner', () => {
+    it('runs commands inside: output, exit code, stdin, env and cwd', async () => {
+      const uname = await guest.exec(['uname', '-r']);
+      expect(uname.stdout.trim()).toBe(guest.kernel);
+      expect(guest.kernel).not.toBe((await import('node:os')).release());
+      expect(await guest.exec(['sh', '-c', 'echo out; echo err >&2; exit 7'])).toEqual({
+        stdout: 'out\n',
+        stderr: 'err\n',
+        code: 7,
+      });
+      const cat = await guest.exec(['sh', '-c', 'cat; echo "$LAB_X"; pwd'], {
+        input: 'in\n',
+        env: { LAB_X: 'x1' },
+        cwd: '/etc',
+      });
+      expect(cat.stdout).toBe('in\nx1\n/etc\n');
+      await expect(guest.exec(['sh', '-c', 'exit 3'], { check: true })).rejects.toMatchObject({
+        code: 'COMMAND_FAILED',
+      });
+      await expect(guest.exec(['/nonexistent'])).rejects.toMatchObject({ code: 'COMMAND_FAILED' });
     });
-    const cat = await guest.exec(['sh', '-c', 'cat; echo "$LAB_X"; pwd'], {
-      input: 'in\n',
-      env: { LAB_X: 'x1' },
-      cwd: '/etc',
-    });
-    expect(cat.stdout).toBe('in\nx1\n/etc\n');
-    await expect(guest.exec(['sh', '-c', 'exit 3'], { check: true })).rejects.toMatchObject({
-      code: 'COMMAND_FAILED',
-    });
-    await expect(guest.exec(['/nonexistent'])).rejects.toMatchObject({ code: 'COMMAND_FAILED' });
-  });
 
-  it('has kernel IPVS with every scheduler, and the host tree read-only', async () => {
-    const r = await guest.sh(
-      'cat /proc/net/ip_vs; ipvsadm -A -t 192.0.2.50:80 -s wrr && ipvsadm -Ln && ipvsadm -C; ls /sys/module | grep ^ip_vs',
-    );
-    expect(r.stdout).toContain('IP Virtual Server version');
-    expect(r.stdout).toContain('TCP  192.0.2.50:80 wrr');
-    for (const s of ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh']) {
-      expect(r.stdout).toContain(`ip_vs_${s}\n`);
-    }
-    const ro = await guest.exec(['touch', join(packageDir, 'should-not-exist')]);
-    expect(ro.code).not.toBe(0);
-    expect(ro.stderr).toMatch(/Read-only file system/);
-  });
+    it('has kernel IPVS with every scheduler, and the host tree read-only', async () => {
+      const r = await guest.sh(
+        'cat /proc/net/ip_vs; ipvsadm -A -t 192.0.2.50:80 -s wrr && ipvsadm -Ln && ipvsadm -C; ls /sys/module | grep ^ip_vs',
+      );
+      expect(r.stdout).toContain('IP Virtual Server version');
+      expect(r.stdout).toContain('TCP  192.0.2.50:80 wrr');
+      for (const s of [
+        'rr',
+        'wrr',
+        'lc',
+        'wlc',
+        'lblc',
+        'lblcr',
+        'dh',
+        'sh',
+        'sed',
+        'nq',
+        'fo',
+        'ovf',
+        'mh',
+      ]) {
+        expect(r.stdout).toContain(`ip_vs_${s}\n`);
+      }
+      const ro = await guest.exec(['touch', join(packageDir, 'should-not-exist')]);
+      expect(ro.code).not.toBe(0);
+      expect(ro.stderr).toMatch(/Read-only file system/);
+    });
 
-  it('runs the host Node and resolves the IPVS generic-netlink family with the netlink package', async () => {
-    const script = `
+    it('runs the host Node and resolves the IPVS generic-netlink family with the netlink package', async () => {
+      const script = `
       const { createGenericNetlink, genl } = require('netlink');
       const s = createGenericNetlink();
       s.ctrlRequest(genl.Commands.GET_FAMILY, { familyName: 'IPVS' }, {}).then((r) => {
@@ -63,47 +79,52 @@ describeWithLab(['guest'], 'the qemu guest with the IPVS kernel', () => {
         process.exit(0);
       }, (e) => { console.error(e.message); process.exit(1); });
     `;
-    const r = await guest.exec(['node', '-e', script], { cwd: packageDir });
-    expect(r.code, r.stderr).toBe(0);
-    const [family] = JSON.parse(r.stdout) as { name: string; id: number; ops: number }[];
-    expect(family?.name).toBe('IPVS');
-    expect(family?.id).toBeGreaterThan(0x10);
-    expect(family?.ops).toBeGreaterThan(10);
+      const r = await guest.exec(['node', '-e', script], { cwd: packageDir });
+      expect(r.code, r.stderr).toBe(0);
+      const [family] = JSON.parse(r.stdout) as { name: string; id: number; ops: number }[];
+      expect(family?.name).toBe('IPVS');
+      expect(family?.id).toBeGreaterThan(0x10);
+      expect(family?.ops).toBeGreaterThan(10);
+    });
+
+    it('shares a writable directory at the same path on both sides', async () => {
+      writeFileSync(join(guest.shareDir, 'from-host'), 'hello guest\n');
+      const r = await guest.sh(
+        `cat ${guest.shareDir}/from-host; echo hello host > ${guest.shareDir}/from-guest`,
+      );
+      expect(r.stdout).toBe('hello guest\n');
+      expect(readFileSync(join(guest.shareDir, 'from-guest'), 'utf8')).toBe('hello host\n');
+    });
+
+    it('creates namespaces, veth pairs and bridges inside the guest', async () => {
+      const [a, b, sw] = await Promise.all([
+        Netns.create('a', { runner: guest }),
+        Netns.create('b', { runner: guest }),
+        Netns.create('sw', { runner: guest }),
+      ]);
+      await veth(a, 'eth0', sw, 'a0');
+      await veth(b, 'eth0', sw, 'b0');
+      await bridge(sw, 'br0', ['a0', 'b0']);
+      await a.addAddress('eth0', '192.0.2.1/24');
+      await b.addAddress('eth0', '192.0.2.2/24');
+      const ping = await a.exec(['ping', '-c', '1', '-W', '3', '192.0.2.2']);
+      expect(ping.code, ping.stdout + ping.stderr).toBe(0);
+      // A server started in one namespace answers the other, and stops on request.
+      const server = await b.start(['busybox', 'nc', '-l', '-p', '7000', '-e', 'echo', 'from-b']);
+      let got = '';
+      for (let i = 0; i < 20 && !got.includes('from-b'); i++) {
+        got = (await a.exec(['busybox', 'nc', '-w', '2', '192.0.2.2', '7000'])).stdout;
+      }
+      expect(got).toContain('from-b');
+      await server.stop();
+      for (const ns of [a, b, sw]) await ns.destroy();
+      const left = await guest.exec(['ip', 'netns', 'list']);
+      expect(left.stdout).not.toContain(a.name);
+    });
   });
 
-  it('shares a writable directory at the same path on both sides', async () => {
-    writeFileSync(join(guest.shareDir, 'from-host'), 'hello guest\n');
-    const r = await guest.sh(
-      `cat ${guest.shareDir}/from-host; echo hello host > ${guest.shareDir}/from-guest`,
-    );
-    expect(r.stdout).toBe('hello guest\n');
-    expect(readFileSync(join(guest.shareDir, 'from-guest'), 'utf8')).toBe('hello host\n');
-  });
-
-  it('creates namespaces, veth pairs and bridges inside the guest', async () => {
-    const [a, b, sw] = await Promise.all([
-      Netns.create('a', { runner: guest }),
-      Netns.create('b', { runner: guest }),
-      Netns.create('sw', { runner: guest }),
-    ]);
-    await veth(a, 'eth0', sw, 'a0');
-    await veth(b, 'eth0', sw, 'b0');
-    await bridge(sw, 'br0', ['a0', 'b0']);
-    await a.addAddress('eth0', '192.0.2.1/24');
-    await b.addAddress('eth0', '192.0.2.2/24');
-    const ping = await a.exec(['ping', '-c', '1', '-W', '3', '192.0.2.2']);
-    expect(ping.code, ping.stdout + ping.stderr).toBe(0);
-    // A server started in one namespace answers the other, and stops on request.
-    const server = await b.start(['busybox', 'nc', '-l', '-p', '7000', '-e', 'echo', 'from-b']);
-    let got = '';
-    for (let i = 0; i < 20 && !got.includes('from-b'); i++) {
-      got = (await a.exec(['busybox', 'nc', '-w', '2', '192.0.2.2', '7000'])).stdout;
-    }
-    expect(got).toContain('from-b');
-    await server.stop();
-    for (const ns of [a, b, sw]) await ns.destroy();
-    const left = await guest.exec(['ip', 'netns', 'list']);
-    expect(left.stdout).not.toContain(a.name);
+  describe("proof: the seed's IPVS service set up by hand", () => {
+    proofSuite(() => guest);
   });
 });
 
