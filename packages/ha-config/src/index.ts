@@ -1,2 +1,44 @@
+export type { ConfigErrorCode, ConfigErrorInit, ParseResult, SourcePosition } from './errors.js';
 export { ConfigError, ConfigErrors } from './errors.js';
-export type { ConfigErrorCode, ConfigErrorInit, SourcePosition } from './errors.js';
+export type {
+  EmailAlertStatus,
+  ForwardMethod,
+  LdCheckType,
+  LdFallback,
+  LdGlobalSettings,
+  LdGlobalValues,
+  LdirectordConfig,
+  LdNode,
+  LdReal,
+  LdService,
+  LdSetting,
+  LdVirtual,
+  LdVirtualAddress,
+  LdVirtualSettings,
+  LdVirtualValues,
+  ParseLdirectordOptions,
+} from './ldirectord.js';
+export {
+  KERNEL_SCHEDULERS,
+  LDIRECTORD_DIRECTIVES,
+  ldPortNumber,
+  parseLdirectordCf,
+  parseLdirectordCfStrict,
+  SERVICE_PORTS,
+  virtualProtocol,
+} from './ldirectord.js';
+export type {
+  LdResolved,
+  LdResolvedConfig,
+  LdResolvedGlobal,
+  LdResolvedReal,
+  LdResolvedVirtual,
+  LdSource,
+  ResolveLdirectordOptions,
+} from './ldirectord-defaults.js';
+export {
+  LDIRECTORD_GLOBAL_DEFAULTS,
+  ldServiceForPort,
+  resolveLdirectordDefaults,
+} from './ldirectord-defaults.js';
+export { type WriteLdirectordOptions, writeLdirectordCf } from './ldirectord-write.js';
