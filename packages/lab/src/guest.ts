@@ -406,7 +406,13 @@ export class Guest implements Runner {
   async shutdown(): Promise<void> {
     if (!this.#closed) {
       try {
-        await Promise.race([this.#request({ op: 'shutdown' }), new Promise((r) => setTimeout(r, 10_000))]);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          this.#request({ op: 'shutdown' }),
+          new Promise((r) => {
+            timer = setTimeout(r, 10_000);
+          }),
+        ]).finally(() => clearTimeout(timer));
       } catch {
         // the channel may close before the answer arrives: qemu is exiting
       }

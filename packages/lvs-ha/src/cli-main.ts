@@ -14,6 +14,7 @@ export interface CliCommand {
 
 const commands: Record<string, () => Promise<CliCommand>> = {
   // Add one line per command here.
+  lab: async () => (await import('./commands/lab.js')).labCommand,
 };
 
 function usage(): string {
