@@ -11,11 +11,17 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { which } from './capabilities.js';
+import { capabilitiesSync, which } from './capabilities.js';
 import { CommandFailedError, LabError } from './errors.js';
 import { type GuestImage, prepareGuestImage } from './guest-image.js';
 import { CONTROL_PORT_NAME, HOST_ROOT_TAG, SHARE_TAG } from './initramfs.js';
-import type { BackgroundProcess, ExecOptions, ExecResult, Runner } from './runner.js';
+import {
+  type BackgroundProcess,
+  type ExecOptions,
+  type ExecResult,
+  hostRunner,
+  type Runner,
+} from './runner.js';
 
 /** The agent the guest runs (plain JavaScript, shipped beside src/ and dist/). */
 export const GUEST_AGENT_PATH = fileURLToPath(new URL('../agent/guest-agent.mjs', import.meta.url));
@@ -423,4 +429,23 @@ export class Guest implements Runner {
     this.#socket.destroy();
     rmSync(this.#dir, { recursive: true, force: true });
   }
+}
+
+export interface IpvsRunner {
+  /** Where IPVS commands and namespaces with IPVS go. */
+  runner: Runner;
+  /** The guest, when one was booted. */
+  guest?: Guest;
+  /** Shuts the guest down (if any). */
+  release(): Promise<void>;
+}
+
+/**
+ * A runner with kernel IPVS: this machine when its kernel has IPVS (no VM),
+ * otherwise a freshly booted guest. Release it when done.
+ */
+export async function ipvsRunner(opts: GuestBootOptions = {}): Promise<IpvsRunner> {
+  if (capabilitiesSync().hostIpvs) return { runner: hostRunner, release: async () => {} };
+  const guest = await Guest.boot(opts);
+  return { runner: guest, guest, release: () => guest.shutdown() };
 }

@@ -4,20 +4,37 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bridge, describeWithLab, Guest, Netns, removeStaleGuestDirs, veth } from '../src/index.js';
+import {
+  bridge,
+  capabilitiesSync,
+  describeWithLab,
+  Guest,
+  hostRunner,
+  Netns,
+  removeStaleGuestDirs,
+  veth,
+} from '../src/index.js';
 import { proofSuite } from './proof.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
+// One guest for the whole file: booted by the first suite that needs it, shut down after the last.
+let booted: Promise<Guest> | undefined;
+const fileStart = Date.now();
+function sharedGuest(): Promise<Guest> {
+  booted ??= Guest.boot({ log: (l) => process.stderr.write(`[lab] ${l}\n`) });
+  return booted;
+}
+afterAll(async () => {
+  if (!booted) return;
+  await (await booted.catch(() => undefined))?.shutdown();
+  process.stderr.write(`[lab] guest suites took ${((Date.now() - fileStart) / 1000).toFixed(1)} s\n`);
+});
+
 describeWithLab(['guest'], 'in the qemu guest with the IPVS kernel', () => {
   let guest: Guest;
-  const suiteStart = Date.now();
   beforeAll(async () => {
-    guest = await Guest.boot({ log: (l) => process.stderr.write(`[lab] ${l}\n`) });
-  });
-  afterAll(async () => {
-    await guest?.shutdown();
-    process.stderr.write(`[lab] guest suite took ${((Date.now() - suiteStart) / 1000).toFixed(1)} s\n`);
+    guest = await sharedGuest();
   });
 
   describe('the guest runner', () => {
@@ -122,10 +139,11 @@ describeWithLab(['guest'], 'in the qemu guest with the IPVS kernel', () => {
       expect(left.stdout).not.toContain(a.name);
     });
   });
+});
 
-  describe("proof: the seed's IPVS service set up by hand", () => {
-    proofSuite(() => guest);
-  });
+// On a machine whose kernel has IPVS the proof runs there, with no VM.
+describeWithLab(['ipvs'], "proof: the seed's IPVS service set up by hand", () => {
+  proofSuite(async () => (capabilitiesSync().hostIpvs ? hostRunner : await sharedGuest()));
 });
 
 describeWithLab(['guest'], 'the qemu guest never outlives its parent', () => {

@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BackgroundProcess,
-  type Guest,
   Lab,
   type LabHost,
+  type Runner,
   seedTopology,
   type Topology,
 } from '../src/index.js';
@@ -64,13 +64,13 @@ async function captureReplies(client: LabHost): Promise<{ stop(): Promise<{ mac:
   };
 }
 
-export function proofSuite(getGuest: () => Guest): void {
+export function proofSuite(getRunner: () => Promise<Runner>): void {
   describe('direct routing (the seed: VIP on load1, wrr 3:1)', () => {
     let lab: Lab;
     const servers: BackgroundProcess[] = [];
     beforeAll(async () => {
       const t = Date.now();
-      lab = await Lab.start(seedTopology, { runner: getGuest() });
+      lab = await Lab.start(seedTopology, { runner: await getRunner() });
       // rs1 runs our Node server, rs2 Debian's Apache (with mod_status): both identify themselves.
       servers.push(await lab.host('rs1').serveHttp());
       servers.push(await lab.host('rs2').startApache());
@@ -169,7 +169,7 @@ export function proofSuite(getGuest: () => Guest): void {
     let lab: Lab;
     const servers: BackgroundProcess[] = [];
     beforeAll(async () => {
-      lab = await Lab.start(natTopology, { runner: getGuest() });
+      lab = await Lab.start(natTopology, { runner: await getRunner() });
       servers.push(await lab.host('rs1').serveHttp(), await lab.host('rs2').serveHttp());
       const load1 = lab.host('load1');
       await load1.addVip();
