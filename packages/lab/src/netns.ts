@@ -1,9 +1,11 @@
 // Network namespaces for tests. Names carry the creating process's pid
-// (lvsha-<pid>-<n>-<label>) so suites of several packages can run at once,
-// and so a later run can recognise and remove what a killed run left behind.
+// (lvsha-<pid>-<n>-<label>; <n> is <thread>_<n> in a worker thread) so
+// suites of several packages can run at once, and so a later run can
+// recognise and remove what a killed run left behind.
 import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
 import { LabError } from './errors.js';
 import {
   type BackgroundProcess,
@@ -57,7 +59,9 @@ export class Netns {
     const runner = opts.runner ?? hostRunner;
     const list = labels.map((label) => {
       counter += 1;
-      const ns = new Netns(`${NETNS_PREFIX}${process.pid}-${counter}-${label}`, runner);
+      // Worker threads share the pid: their id keeps names unique under vitest's threads pool.
+      const n = threadId ? `${threadId}_${counter}` : String(counter);
+      const ns = new Netns(`${NETNS_PREFIX}${process.pid}-${n}-${label}`, runner);
       live.add(ns);
       return ns;
     });
