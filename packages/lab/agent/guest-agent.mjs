@@ -16,6 +16,7 @@ if (!port) {
 }
 const fd = openSync(port, 'r+');
 const background = new Map();
+const OUTPUT_LIMIT = 1 << 20;
 
 function send(obj) {
   const line = Buffer.from(`${JSON.stringify(obj)}\n`);
@@ -75,9 +76,19 @@ function start(msg) {
       env: { ...process.env, ...(msg.env ?? {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const entry = { child, chunks: [], exited: false };
-    child.stdout.on('data', (b) => entry.chunks.push(b));
-    child.stderr.on('data', (b) => entry.chunks.push(b));
+    const entry = { child, chunks: [], size: 0, exited: false };
+    // Keep the last OUTPUT_LIMIT bytes: a chatty server must not grow without bound.
+    const keep = (b) => {
+      entry.chunks.push(b);
+      entry.size += b.length;
+      if (entry.size > OUTPUT_LIMIT * 2) {
+        const all = Buffer.concat(entry.chunks);
+        entry.chunks = [all.subarray(all.length - OUTPUT_LIMIT)];
+        entry.size = OUTPUT_LIMIT;
+      }
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
     entry.closed = new Promise((r) => child.on('close', () => r()));
     child.on('close', () => {
       entry.exited = true;
@@ -90,6 +101,10 @@ function start(msg) {
       resolve({ ok: true, pid: child.pid });
     });
   });
+}
+
+function tail(buf) {
+  return buf.subarray(Math.max(0, buf.length - OUTPUT_LIMIT));
 }
 
 async function stop(pid) {
@@ -117,7 +132,7 @@ async function handle(msg) {
         const entry = background.get(msg.pid);
         return {
           ok: true,
-          output: entry ? Buffer.concat(entry.chunks).toString('utf8') : '',
+          output: entry ? tail(Buffer.concat(entry.chunks)).toString('utf8') : '',
           running: entry ? !entry.exited : false,
         };
       }

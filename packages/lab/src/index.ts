@@ -51,6 +51,7 @@ export {
   type ExecResult,
   HostRunner,
   hostRunner,
+  OUTPUT_LIMIT,
   type Runner,
   runLocal,
 } from './runner.js';

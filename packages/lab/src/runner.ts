@@ -115,10 +115,24 @@ export function spawnLocal(
   });
 }
 
+/** How much of a background process's output is kept (its end). */
+export const OUTPUT_LIMIT = 1 << 20;
+
 function background(child: ChildProcess): BackgroundProcess {
-  const chunks: Buffer[] = [];
-  child.stdout?.on('data', (b: Buffer) => chunks.push(b));
-  child.stderr?.on('data', (b: Buffer) => chunks.push(b));
+  // Keep the last OUTPUT_LIMIT bytes: a chatty server must not grow without bound.
+  let chunks: Buffer[] = [];
+  let size = 0;
+  const keep = (b: Buffer) => {
+    chunks.push(b);
+    size += b.length;
+    if (size > OUTPUT_LIMIT * 2) {
+      const all = Buffer.concat(chunks);
+      chunks = [all.subarray(all.length - OUTPUT_LIMIT)];
+      size = OUTPUT_LIMIT;
+    }
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('close', () => resolve());
@@ -134,7 +148,8 @@ function background(child: ChildProcess): BackgroundProcess {
       }
     },
     async output() {
-      return Buffer.concat(chunks).toString('utf8');
+      const all = Buffer.concat(chunks);
+      return all.subarray(Math.max(0, all.length - OUTPUT_LIMIT)).toString('utf8');
     },
     async running() {
       return child.exitCode === null && child.signalCode === null;

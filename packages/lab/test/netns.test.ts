@@ -1,7 +1,15 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
-import { bridge, cleanupStaleNetns, describeWithLab, LabError, Netns, veth } from '../src/index.js';
+import {
+  bridge,
+  cleanupStaleNetns,
+  describeWithLab,
+  LabError,
+  Netns,
+  OUTPUT_LIMIT,
+  veth,
+} from '../src/index.js';
 
 /** A pid that exists and is not a zombie waiting for its (re)parent to reap it. */
 function running(pid: number): boolean {
@@ -64,6 +72,17 @@ describeWithLab(['root', 'netns'], 'Netns on this machine', () => {
     await ns.destroy();
     await closed;
     expect(child.signalCode ?? child.exitCode).not.toBe(0);
+  });
+
+  it('keeps the end of a background process’s output, at most OUTPUT_LIMIT bytes', async () => {
+    const ns = await Netns.create('out');
+    made.push(ns);
+    const p = await ns.start(['sh', '-c', 'head -c 3000000 /dev/zero | tr "\\0" a; echo END']);
+    for (let i = 0; i < 50 && (await p.running()); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await p.running()).toBe(false);
+    const out = await p.output();
+    expect(out.length).toBe(OUTPUT_LIMIT);
+    expect(out.endsWith('aaaEND\n')).toBe(true);
   });
 
   it('removes namespaces and processes left behind by a killed process', async () => {
