@@ -134,10 +134,10 @@ describeWithLab(['guest'], 'in the qemu guest with the IPVS kernel', () => {
       }
       expect(got).toContain('from-b');
       await server.stop();
-    const sleeper = await a.start(['sleep', '30']);
-    expect(await sleeper.running()).toBe(true);
-    await sleeper.stop();
-    expect(await sleeper.running()).toBe(false);
+      const sleeper = await a.start(['sleep', '30']);
+      expect(await sleeper.running()).toBe(true);
+      await sleeper.stop();
+      expect(await sleeper.running()).toBe(false);
       for (const ns of [a, b, sw]) await ns.destroy();
       const left = await guest.exec(['ip', 'netns', 'list']);
       expect(left.stdout).not.toContain(a.name);
