@@ -5,15 +5,25 @@
 // suite boots once and runs many steps. qemu never outlives us: it gets
 // SIGKILL when we die (setpriv --pdeathsig), and an exit handler kills it too.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { release, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { capabilitiesSync, which } from './capabilities.js';
 import { CommandFailedError, LabError } from './errors.js';
-import { type GuestImage, prepareGuestImage } from './guest-image.js';
+import { type GuestImage, guestCacheDir, prepareGuestImage } from './guest-image.js';
 import { CONTROL_PORT_NAME, HOST_ROOT_TAG, SHARE_TAG } from './initramfs.js';
 import {
   type BackgroundProcess,
@@ -34,10 +44,12 @@ export interface GuestBootOptions {
   /** Virtual CPUs (default 2). */
   cpus?: number;
   /**
-   * 'tcg' (default) or 'kvm'. Nested KVM hangs on some machines, so KVM is
-   * only used when asked for (or LVS_HA_GUEST_ACCEL=kvm).
+   * 'auto' (default; or LVS_HA_GUEST_ACCEL): KVM where it really works, else
+   * TCG. Nested KVM hangs or aborts on some machines, so the first boot on a
+   * machine tries KVM once (up to KVM_PROBE_TIMEOUT_MS) and the verdict is
+   * kept in the cache directory (kvm.json). 'tcg' or 'kvm' force one.
    */
-  accel?: 'tcg' | 'kvm';
+  accel?: 'auto' | 'tcg' | 'kvm';
   /** Host directories to cover with a writable tmpfs inside the guest (besides /tmp, /run, /var/tmp, /var/log, /root). */
   tmpfs?: readonly string[];
   /** Give up booting after this long (default 180 s: TCG on a busy 2-core machine is slow). */
@@ -95,6 +107,67 @@ export interface QemuOptions {
   cpus: number;
   accel: 'tcg' | 'kvm';
   tmpfs: readonly string[];
+}
+
+/** How long a first KVM boot may take before KVM is judged not to work here. */
+export const KVM_PROBE_TIMEOUT_MS = 20_000;
+
+/** What a KVM probe found, kept per host kernel and qemu binary. */
+export interface KvmVerdict {
+  works: boolean;
+  reason: string;
+}
+
+/**
+ * Which accelerator to boot with: 'probe' means try KVM once and remember.
+ * Pure: the request, whether /dev/kvm is usable, and a remembered verdict.
+ */
+export function chooseAccel(
+  requested: 'auto' | 'tcg' | 'kvm',
+  kvmUsable: boolean,
+  verdict: KvmVerdict | undefined,
+): 'tcg' | 'kvm' | 'probe' {
+  if (requested !== 'auto') return requested;
+  if (!kvmUsable) return 'tcg';
+  if (verdict === undefined) return 'probe';
+  return verdict.works ? 'kvm' : 'tcg';
+}
+
+function kvmAccessible(): boolean {
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function verdictKey(qemuBin: string): string {
+  let qemu = qemuBin;
+  try {
+    qemu += `@${statSync(qemuBin).mtimeMs}`;
+  } catch {
+    // keep the path alone
+  }
+  return `${release()} ${qemu}`;
+}
+
+function readKvmVerdict(file: string, qemuBin: string): KvmVerdict | undefined {
+  try {
+    const v = JSON.parse(readFileSync(file, 'utf8')) as KvmVerdict & { key: string };
+    return v.key === verdictKey(qemuBin) ? { works: v.works, reason: v.reason } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeKvmVerdict(file: string, qemuBin: string, works: boolean, reason: string): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${JSON.stringify({ key: verdictKey(qemuBin), works, reason }, null, 2)}\n`);
+  } catch {
+    // not remembering only costs a probe next time
+  }
 }
 
 /** The qemu command line for an image; pure, so the arguments can be read and tested. */
@@ -207,13 +280,40 @@ export class Guest implements Runner {
       );
     }
     const image = opts.image ?? (await prepareGuestImage({ log: opts.log }));
+    const env = process.env.LVS_HA_GUEST_ACCEL;
+    const requested = opts.accel ?? (env === 'kvm' || env === 'tcg' || env === 'auto' ? env : 'auto');
+    const verdictFile = join(guestCacheDir(), 'kvm.json');
+    const choice = chooseAccel(requested, kvmAccessible(), readKvmVerdict(verdictFile, qemuBin));
+    if (choice !== 'probe') return Guest.#boot(qemuBin, image, choice, opts);
+    // First boot on this machine: try KVM once, remember whether it really works.
+    try {
+      const guest = await Guest.#boot(qemuBin, image, 'kvm', {
+        ...opts,
+        bootTimeoutMs: KVM_PROBE_TIMEOUT_MS,
+      });
+      writeKvmVerdict(verdictFile, qemuBin, true, 'booted');
+      return guest;
+    } catch (e) {
+      const lines = (e as Error).message.split('\n');
+      const why = lines.find((l) => /error:|assert/i.test(l)) ?? lines[0] ?? 'no boot';
+      writeKvmVerdict(verdictFile, qemuBin, false, why);
+      opts.log?.(`KVM does not work on this machine (${why.trim()}); using TCG from now on`);
+      return Guest.#boot(qemuBin, image, 'tcg', opts);
+    }
+  }
+
+  static async #boot(
+    qemuBin: string,
+    image: GuestImage,
+    accel: 'tcg' | 'kvm',
+    opts: GuestBootOptions,
+  ): Promise<Guest> {
     removeStaleGuestDirs();
     const dir = await mkdtemp(join(tmpdir(), `lvsha-guest-${process.pid}-`));
     const share = join(dir, 'share');
     await mkdir(share);
     const socketPath = join(dir, 'ctl.sock');
     const consoleLog = join(dir, 'console.log');
-    const accel = opts.accel ?? (process.env.LVS_HA_GUEST_ACCEL === 'kvm' ? 'kvm' : 'tcg');
     const args = qemuArgs({
       image,
       socket: socketPath,

@@ -9,9 +9,12 @@ export {
 export { type CpioEntry, type CpioMember, decodeCpio, encodeCpio } from './cpio.js';
 export { CommandFailedError, LabError, type LabErrorCode } from './errors.js';
 export {
+  chooseAccel,
   GUEST_AGENT_PATH,
   Guest,
   type GuestBootOptions,
+  KVM_PROBE_TIMEOUT_MS,
+  type KvmVerdict,
   type QemuOptions,
   qemuArgs,
   removeStaleGuestDirs,

@@ -3,6 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   buildInitramfs,
+  chooseAccel,
   decodeCpio,
   encodeCpio,
   guestImageStatus,
@@ -143,6 +144,15 @@ describe('initramfs and qemu command line', () => {
     // Paths go on the kernel command line, split at spaces (and tmpfs at commas).
     expect(() => qemuArgs({ ...opts, share: '/a b' })).toThrow(LabError);
     expect(() => qemuArgs({ ...opts, tmpfs: ['/a,b'] })).toThrow(/spaces or commas/);
+  });
+
+  it('uses KVM only where a probe found it working', () => {
+    expect(chooseAccel('tcg', true, { works: true, reason: '' })).toBe('tcg');
+    expect(chooseAccel('kvm', false, undefined)).toBe('kvm');
+    expect(chooseAccel('auto', false, undefined)).toBe('tcg');
+    expect(chooseAccel('auto', true, undefined)).toBe('probe');
+    expect(chooseAccel('auto', true, { works: false, reason: 'failed to set MSR' })).toBe('tcg');
+    expect(chooseAccel('auto', true, { works: true, reason: 'booted' })).toBe('kvm');
   });
 
   it('a cached image is reported ready only when complete', () => {
