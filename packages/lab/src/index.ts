@@ -78,6 +78,7 @@ export {
   type NeighbourEntry,
   parseHttpResponse,
   seedTopology,
+  seedTopologyWith,
   type Topology,
   topologyScript,
 } from './topology.js';

@@ -61,6 +61,37 @@ export const seedTopology: Topology = {
   },
 };
 
+/**
+ * The seed topology with `realServers` real servers (rs1, rs2, rs3...; from
+ * 192.0.2.21 and 198.51.100.21 up) and, optionally, more clients.
+ */
+export function seedTopologyWith(o: { realServers?: number; clients?: number } = {}): Topology {
+  const realServers = o.realServers ?? 2;
+  const clients = o.clients ?? 1;
+  if (!Number.isInteger(realServers) || realServers < 1 || realServers > 50) {
+    throw new LabError('INVALID_ARGUMENT', `realServers must be 1-50, got ${realServers}`);
+  }
+  if (!Number.isInteger(clients) || clients < 1 || clients > 10) {
+    throw new LabError('INVALID_ARGUMENT', `clients must be 1-10, got ${clients}`);
+  }
+  const hosts: Record<string, HostSpec> = {};
+  for (let i = 1; i <= clients; i++) {
+    hosts[i === 1 ? 'client' : `client${i}`] = {
+      role: 'client',
+      addresses: { front: `192.0.2.${9 + i}/24` },
+    };
+  }
+  hosts.load1 = seedTopology.hosts.load1!;
+  hosts.load2 = seedTopology.hosts.load2!;
+  for (let i = 1; i <= realServers; i++) {
+    hosts[`rs${i}`] = {
+      role: 'realServer',
+      addresses: { front: `192.0.2.${20 + i}/24`, back: `198.51.100.${20 + i}/24` },
+    };
+  }
+  return { ...seedTopology, hosts };
+}
+
 /** One address family's view of `ip -j addr`. */
 export interface InterfaceInfo {
   ifname: string;

@@ -82,6 +82,14 @@ describeWithLab(['guest'], 'in the qemu guest with the IPVS kernel', () => {
       ]) {
         expect(r.stdout).toContain(`ip_vs_${s}\n`);
       }
+      // No way out: the guest's only network device is lo (qemu -nic none).
+      const links = await guest.exec(['ip', '-o', 'link', 'show'], { check: true });
+      expect(
+        links.stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split(': ')[1]),
+      ).toEqual(['lo']);
       const ro = await guest.exec(['touch', join(packageDir, 'should-not-exist')]);
       expect(ro.code).not.toBe(0);
       expect(ro.stderr).toMatch(/Read-only file system/);
@@ -168,13 +176,24 @@ describeWithLab(['guest'], 'the qemu guest never outlives its parent', () => {
       let seen = '';
       child.stdout.on('data', (b: Buffer) => {
         seen += b.toString();
-        const m = /qemu pid (\d+)/.exec(seen);
+        const m = /qemu pid (\d+) started/.exec(seen);
         if (m) resolve(Number(m[1]));
       });
       child.once('exit', (c) => reject(new Error(`child exited ${c}: ${seen}`)));
     });
     expect(existsSync(`/proc/${qemuPid}`)).toBe(true);
-    expect(readFileSync(`/proc/${qemuPid}/cmdline`, 'utf8')).toContain('qemu-system-x86_64');
+    // The pid is setpriv's until it execs qemu: wait for the exec.
+    const cmdline = () => {
+      try {
+        return readFileSync(`/proc/${qemuPid}/cmdline`, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    for (let i = 0; i < 100 && !cmdline().includes('qemu-system-x86_64'); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(cmdline()).toContain('qemu-system-x86_64');
     child.kill('SIGKILL');
     let gone = false;
     for (let i = 0; i < 50 && !gone; i++) {

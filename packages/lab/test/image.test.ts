@@ -108,6 +108,7 @@ describe('initramfs and qemu command line', () => {
     expect(byPath.has('lib/modules/ip_vs.ko')).toBe(true);
     const init = new TextDecoder().decode(byPath.get('init')!.data);
     expect(init).toContain('for m in crc32c_generic ip_vs; do');
+    expect(init).toContain('dummy) args=numdummies=0');
     expect(init).toContain('mount -t 9p -o trans=virtio,version=9p2000.L,ro');
     expect(init).toBe(initScript(['crc32c_generic', 'ip_vs']));
   });

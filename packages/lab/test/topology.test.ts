@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeWithLab, Lab, LabError, parseHttpResponse, seedTopology } from '../src/index.js';
+import {
+  apacheConfig,
+  describeWithLab,
+  Lab,
+  LabError,
+  parseHttpResponse,
+  seedTopology,
+  seedTopologyWith,
+  topologyScript,
+} from '../src/index.js';
 
 describe('topology descriptions', () => {
   it('accepts the seed topology', () => {
@@ -21,6 +30,47 @@ describe('topology descriptions', () => {
         hosts: { x: { role: 'client', addresses: { nowhere: '192.0.2.9/24' } } },
       }),
     ).toThrow(/unknown segment/);
+  });
+
+  it('grows the seed with more real servers and clients', () => {
+    expect(seedTopologyWith()).toEqual(seedTopology);
+    const t = seedTopologyWith({ realServers: 4, clients: 2 });
+    expect(Object.keys(t.hosts)).toEqual(['client', 'client2', 'load1', 'load2', 'rs1', 'rs2', 'rs3', 'rs4']);
+    expect(t.hosts.rs4).toEqual({
+      role: 'realServer',
+      addresses: { front: '192.0.2.24/24', back: '198.51.100.24/24' },
+    });
+    expect(() => Lab.validate(t)).not.toThrow();
+    expect(() => seedTopologyWith({ realServers: 0 })).toThrow(LabError);
+  });
+
+  it('builds the whole topology with one ip -batch per namespace', () => {
+    const names = { client: 'N-client', load1: 'N-load1', load2: 'N-load2', rs1: 'N-rs1', rs2: 'N-rs2' };
+    const script = topologyScript(seedTopology, 'N-sw', names);
+    expect(script.startsWith('set -e\n')).toBe(true);
+    expect(script).toContain('link add name eth0 netns N-rs1 type veth peer name rs1-0 netns N-sw');
+    expect(script).toContain('link add name eth1 netns N-rs1 type veth peer name rs1-1 netns N-sw');
+    expect(script).toContain('link set rs1-1 master br-back up');
+    expect(script).toContain('link add name br-front type bridge forward_delay 0 stp_state 0');
+    expect(script).toMatch(/ip -n N-rs2 -batch - <<'EOF'\n[\s\S]*addr add 192\.0\.2\.50\/32 dev lo\nEOF/);
+    expect(script).toContain(
+      'ip netns exec N-rs1 sysctl -q -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2',
+    );
+    expect(script).toContain('ip netns exec N-load1 sysctl -q -w net.ipv4.ip_forward=1');
+    expect(script).not.toContain('N-client sysctl');
+    expect(script.match(/-batch/g)).toHaveLength(2 + 5);
+    expect(() => topologyScript(seedTopology, 'N-sw', { client: 'x' })).toThrow(
+      /no namespace for host load1/,
+    );
+  });
+
+  it('writes an Apache configuration with mod_status and its own files', () => {
+    const conf = apacheConfig('/tmp/a', { listen: ['192.0.2.21', '192.0.2.50'], serverName: 'rs1' });
+    expect(conf).toContain('Listen 192.0.2.21:80\nListen 192.0.2.50:80');
+    expect(conf).toContain('PidFile /tmp/a/run/apache2.pid');
+    expect(conf).toContain('LoadModule status_module /usr/lib/apache2/modules/mod_status.so');
+    expect(conf).toMatch(/<Location \/server-status>\n\s+SetHandler server-status/);
+    expect(conf).not.toMatch(/\/etc\/apache2|\/var\/log/);
   });
 
   it('parses an HTTP response as curl -i prints it', () => {
@@ -96,6 +146,10 @@ describeWithLab(['root', 'netns'], 'the seed topology on this machine (no IPVS)'
     await lab.restore('load1');
     expect((await client.exec(['ping', '-c', '1', '-W', '2', '192.0.2.2'])).code).toBe(0);
     await lab.host('rs1').start(['sleep', '60']);
+    // `ip netns exec` enters the namespace just after it starts: wait until the namespace lists it.
+    for (let i = 0; i < 50 && (await lab.host('rs1').ns.pids()).length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     expect(await lab.host('rs1').killAll()).toBeGreaterThan(0);
     expect(await lab.host('rs1').ns.pids()).toEqual([]);
   });
