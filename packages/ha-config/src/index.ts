@@ -42,3 +42,21 @@ export {
   resolveLdirectordDefaults,
 } from './ldirectord-defaults.js';
 export { type WriteLdirectordOptions, writeLdirectordCf } from './ldirectord-write.js';
+export type { AutoFailback, HaCf, HaCfDirective, HaCfSettings, HaMedium, ParseHaCfOptions } from './hacf.js';
+export {
+  HACF_DEFAULTS,
+  HACF_DIRECTIVES,
+  haCfFromDirectives,
+  haCfTimeDirective,
+  isIPv4,
+  isIPv6,
+  isInterfaceName,
+  parseHaCf,
+  parseHeartbeatBoolean,
+  writeHaCf,
+} from './hacf.js';
+export type { AuthKey, Authkeys, AuthMethod, ParseAuthkeysOptions } from './authkeys.js';
+export { AUTH_METHODS, MAX_AUTH_INDEX, parseAuthkeys, writeAuthkeys } from './authkeys.js';
+export type { HaIpAddress, HaResource, HaResourceGroup, Haresources, HaScriptResource } from './haresources.js';
+export { parseHaresources, parseIpaddrSpec, writeHaresources } from './haresources.js';
+export { formatHeartbeatTime, parseHeartbeatTime } from './time.js';
