@@ -4,7 +4,9 @@
 // recognise and remove what a killed run left behind.
 import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { LabError } from './errors.js';
 import {
@@ -262,6 +264,15 @@ export function cleanupStaleNetns(): string[] {
     if (!m || pidAlive(Number(m[1])) || Number(m[1]) === process.pid) continue;
     removeNetnsSync(name);
     removed.push(name);
+  }
+  // Apache's directories (config, logs) of those runs, named /tmp/lvsha-apache-<pid>-*.
+  try {
+    for (const name of readdirSync(tmpdir())) {
+      const m = /^lvsha-apache-(\d+)-/.exec(name);
+      if (m && !pidAlive(Number(m[1]))) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    }
+  } catch {
+    // nothing to clean
   }
   return removed;
 }

@@ -139,9 +139,12 @@ export async function startApache(ns: Netns, o: ApacheOptions): Promise<ApacheSe
   if (o.listen.length === 0)
     throw new LabError('INVALID_ARGUMENT', 'Apache needs at least one address to listen on');
   const port = o.port ?? 80;
-  const mk = await ns.runner.exec(['mktemp', '-d', `/tmp/lvsha-apache-${o.serverName}-XXXXXX`], {
-    check: true,
-  });
+  const mk = await ns.runner.exec(
+    ['mktemp', '-d', `/tmp/lvsha-apache-${process.pid}-${o.serverName}-XXXXXX`],
+    {
+      check: true,
+    },
+  );
   const dir = mk.stdout.trim();
   const config = `${dir}/apache2.conf`;
   await ns.runner.exec(

@@ -65,8 +65,11 @@ describeWithLab(['root', 'netns'], 'Netns on this machine', () => {
     made.push(ns);
     const child = ns.spawn(['sleep', '30']);
     await new Promise((r) => child.once('spawn', r));
-    await new Promise((r) => setTimeout(r, 100));
-    const pids = await ns.pids();
+    let pids: number[] = [];
+    for (let i = 0; i < 150 && pids.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      pids = await ns.pids();
+    }
     expect(pids.length).toBeGreaterThan(0);
     const closed = new Promise((r) => child.once('close', r));
     await ns.destroy();
@@ -92,6 +95,7 @@ describeWithLab(['root', 'netns'], 'Netns on this machine', () => {
       const { execFileSync, spawn } = require('node:child_process');
       const name = 'lvsha-' + process.pid + '-1-stale';
       execFileSync('ip', ['netns', 'add', name]);
+      require('node:fs').mkdirSync('/tmp/lvsha-apache-' + process.pid + '-rs9-test', { recursive: true });
       spawn('ip', ['netns', 'exec', name, 'sleep', '60'], { detached: true, stdio: 'ignore' }).unref();
       process.stdout.write(name + '\\n');
       setInterval(() => {}, 1000);
@@ -105,14 +109,20 @@ describeWithLab(['root', 'netns'], 'Netns on this machine', () => {
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     expect(existsSync(`/run/netns/${name}`)).toBe(true);
-    await new Promise((r) => setTimeout(r, 200));
-    const sleeper = spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout.trim();
+    // The sleeper joins the namespace once `ip netns exec` has run (slow on a busy machine).
+    let sleeper = '';
+    for (let i = 0; i < 150 && !sleeper; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      sleeper = spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout.trim();
+    }
     expect(sleeper).not.toBe('');
     const removed = cleanupStaleNetns();
     expect(removed).toContain(name);
+    expect(existsSync(`/tmp/lvsha-apache-${child.pid}-rs9-test`)).toBe(false);
     expect(existsSync(`/run/netns/${name}`)).toBe(false);
     // The sleeper inside was killed too.
-    await new Promise((r) => setTimeout(r, 100));
-    expect(running(Number(sleeper.split(/\s+/)[0]))).toBe(false);
+    const pid = Number(sleeper.split(/\s+/)[0]);
+    for (let i = 0; i < 150 && running(pid); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(running(pid)).toBe(false);
   });
 });
