@@ -82,4 +82,5 @@ export {
   type Topology,
   topologyScript,
 } from './topology.js';
+export { seedTour, type TourOptions } from './tour.js';
 export { describeWithLab } from './vitest.js';

@@ -12,6 +12,7 @@ import {
   hostRunner,
   Netns,
   removeStaleGuestDirs,
+  seedTour,
   veth,
 } from '../src/index.js';
 import { proofSuite } from './proof.js';
@@ -156,6 +157,29 @@ describeWithLab(['guest'], 'in the qemu guest with the IPVS kernel', () => {
 // On a machine whose kernel has IPVS the proof runs there, with no VM.
 describeWithLab(['ipvs'], "proof: the seed's IPVS service set up by hand", () => {
   proofSuite(async () => (capabilitiesSync().hostIpvs ? hostRunner : await sharedGuest()));
+});
+
+describeWithLab(['ipvs'], 'the guided tour (lvs-ha lab)', () => {
+  it('shows the seed network, the balance, the counters and the VIP moving, then tears down', async () => {
+    const runner = capabilitiesSync().hostIpvs ? hostRunner : await sharedGuest();
+    const lines: string[] = [];
+    await seedTour({ requests: 8, runner, say: (l) => lines.push(l) });
+    const text = lines.join('\n');
+    expect(text).toMatch(/rs1 \(realServer\)\n\s+lo\s+UNKNOWN\s+127\.0\.0\.1\/8 192\.0\.2\.50\/32/);
+    expect(text.match(/"Apache Server Status" found/g)).toHaveLength(2);
+    expect(text).toMatch(/TCP {2}192\.0\.2\.50:80 wrr\n\s+-> 192\.0\.2\.21:80\s+Route\s+5/);
+    expect(text).toContain('answered by rs1: 4, rs2: 4');
+    expect(text).toMatch(/TCP {2}192\.0\.2\.50:80\s+8\s+\d+\s+0\s/); // 8 connections, OutPkts 0
+    const [before, after] = [...text.matchAll(/ARP entry for 192\.0\.2\.50: (\S+) \((load\d) is (\S+)\)/g)];
+    expect(before?.[1]).toBe(before?.[3]);
+    expect(after?.[2]).toBe('load2');
+    expect(after?.[1]).toBe(after?.[3]);
+    expect(text).toContain('8 more requests: answered by rs1: 4, rs2: 4');
+    expect(text).toMatch(/Torn down\./);
+    // Nothing left behind in the guest (or on this machine).
+    const left = await runner.exec(['ip', 'netns', 'list']);
+    expect(left.stdout).not.toMatch(/lvsha-\d+-\d+-(client|load1|rs1)/);
+  });
 });
 
 describeWithLab(['guest'], 'the qemu guest never outlives its parent', () => {
