@@ -1,5 +1,32 @@
+export type { AuthKey, Authkeys, AuthMethod, ParseAuthkeysOptions } from './authkeys.js';
+export { AUTH_METHODS, MAX_AUTH_INDEX, parseAuthkeys, writeAuthkeys } from './authkeys.js';
+export type { ClusterFiles, Named } from './cluster.js';
+export { checkCluster } from './cluster.js';
+export type { ConfigDir, LoadedFile } from './config-dir.js';
+export { ldirectordCandidates, loadConfigDir } from './config-dir.js';
 export type { ConfigErrorCode, ConfigErrorInit, ParseResult, SourcePosition } from './errors.js';
 export { ConfigError, ConfigErrors } from './errors.js';
+export type { AutoFailback, HaCf, HaCfDirective, HaCfSettings, HaMedium, ParseHaCfOptions } from './hacf.js';
+export {
+  HACF_DEFAULTS,
+  HACF_DIRECTIVES,
+  haCfFromDirectives,
+  haCfTimeDirective,
+  isInterfaceName,
+  isIPv4,
+  isIPv6,
+  parseHaCf,
+  parseHeartbeatBoolean,
+  writeHaCf,
+} from './hacf.js';
+export type {
+  HaIpAddress,
+  HaResource,
+  HaResourceGroup,
+  Haresources,
+  HaScriptResource,
+} from './haresources.js';
+export { parseHaresources, parseIpaddrSpec, writeHaresources } from './haresources.js';
 export type {
   EmailAlertStatus,
   ForwardMethod,
@@ -42,21 +69,4 @@ export {
   resolveLdirectordDefaults,
 } from './ldirectord-defaults.js';
 export { type WriteLdirectordOptions, writeLdirectordCf } from './ldirectord-write.js';
-export type { AutoFailback, HaCf, HaCfDirective, HaCfSettings, HaMedium, ParseHaCfOptions } from './hacf.js';
-export {
-  HACF_DEFAULTS,
-  HACF_DIRECTIVES,
-  haCfFromDirectives,
-  haCfTimeDirective,
-  isIPv4,
-  isIPv6,
-  isInterfaceName,
-  parseHaCf,
-  parseHeartbeatBoolean,
-  writeHaCf,
-} from './hacf.js';
-export type { AuthKey, Authkeys, AuthMethod, ParseAuthkeysOptions } from './authkeys.js';
-export { AUTH_METHODS, MAX_AUTH_INDEX, parseAuthkeys, writeAuthkeys } from './authkeys.js';
-export type { HaIpAddress, HaResource, HaResourceGroup, Haresources, HaScriptResource } from './haresources.js';
-export { parseHaresources, parseIpaddrSpec, writeHaresources } from './haresources.js';
 export { formatHeartbeatTime, parseHeartbeatTime } from './time.js';

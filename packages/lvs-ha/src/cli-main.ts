@@ -14,6 +14,7 @@ export interface CliCommand {
 
 const commands: Record<string, () => Promise<CliCommand>> = {
   // Add one line per command here.
+  check: async () => (await import('./commands/check.js')).checkCommand,
   lab: async () => (await import('./commands/lab.js')).labCommand,
 };
 

@@ -4,7 +4,18 @@ import { runCli } from '../src/cli-main.js';
 function capture() {
   let out = '';
   let err = '';
-  return { io: { stdout: (s: string) => void (out += s), stderr: (s: string) => void (err += s) }, out: () => out, err: () => err };
+  return {
+    io: {
+      stdout: (s: string) => {
+        out += s;
+      },
+      stderr: (s: string) => {
+        err += s;
+      },
+    },
+    out: () => out,
+    err: () => err,
+  };
 }
 
 describe('lvs-ha cli', () => {
