@@ -1,7 +1,7 @@
 // One vitest configuration for every package: workspace packages resolve to
 // their TypeScript sources (tests never need a prior build), and a reporter
 // that turns skipped tests into a failure when CI=true.
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';

@@ -12,7 +12,9 @@ export class SkipGuardReporter implements Reporter {
     }
     if (skipped.length === 0) return;
     const ci = process.env.CI === 'true' || process.env.CI === '1';
-    const header = ci ? `CI=true and ${skipped.length} test(s) were skipped:` : `${skipped.length} test(s) skipped:`;
+    const header = ci
+      ? `CI=true and ${skipped.length} test(s) were skipped:`
+      : `${skipped.length} test(s) skipped:`;
     process.stderr.write(`\n${header}\n${skipped.map((s) => `  - ${s}`).join('\n')}\n`);
     if (ci) process.exitCode = 1;
   }
