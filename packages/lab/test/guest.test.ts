@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   bridge,
   capabilitiesSync,
@@ -18,6 +18,10 @@ import {
 import { proofSuite } from './proof.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
+
+// Every step in the guest is a process start under TCG: on a busy 2-core CI
+// machine a whole scenario can take far longer than the default 30 s.
+vi.setConfig({ testTimeout: 120_000 });
 
 // One guest for the whole file: booted by the first suite that needs it, shut down after the last.
 let booted: Promise<Guest> | undefined;
