@@ -62,6 +62,11 @@ describeWithLab(['guest'], 'in the qemu guest with the IPVS kernel', () => {
         code: 'COMMAND_FAILED',
       });
       await expect(guest.exec(['/nonexistent'])).rejects.toMatchObject({ code: 'COMMAND_FAILED' });
+      const t = Date.now();
+      await expect(guest.exec(['sleep', '20'], { timeoutMs: 500 })).rejects.toMatchObject({
+        code: 'TIMEOUT',
+      });
+      expect(Date.now() - t).toBeLessThan(10_000);
     });
 
     it('has kernel IPVS with every scheduler, and the host tree read-only', async () => {

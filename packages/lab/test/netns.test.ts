@@ -8,6 +8,7 @@ import {
   LabError,
   Netns,
   OUTPUT_LIMIT,
+  runLocal,
   veth,
 } from '../src/index.js';
 
@@ -39,6 +40,11 @@ describeWithLab(['root', 'netns'], 'Netns on this machine', () => {
     await ns.destroy();
     expect(existsSync(`/run/netns/${ns.name}`)).toBe(false);
     await expect(ns.exec(['true'])).rejects.toBeInstanceOf(LabError);
+    await expect(runLocal(['sleep', '20'], { timeoutMs: 200 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(runLocal(['sh', '-c', 'exit 4'], { check: true })).rejects.toMatchObject({
+      code: 'COMMAND_FAILED',
+      exitCode: 4,
+    });
   });
 
   it('connects two namespaces through a bridge in a third and pings across', async () => {

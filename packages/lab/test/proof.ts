@@ -141,12 +141,15 @@ export function proofSuite(getRunner: () => Promise<Runner>): void {
       expect((await settledStats(load1, before)).conns).toBe(before);
     });
 
-    it('adds delay with tc netem and cuts a link (inside the guest)', async () => {
+    it('adds delay and loss with tc netem, clears them, and cuts a link (inside the guest)', async () => {
       const client = lab.host('client');
       await lab.netem('rs1', { delayMs: 100 });
       const slow = await client.exec(['ping', '-c', '1', '-W', '3', '192.0.2.21']);
       expect(Number(/time=([\d.]+) ms/.exec(slow.stdout)?.[1])).toBeGreaterThanOrEqual(190);
+      await lab.netem('rs1', { lossPercent: 100 });
+      expect((await client.exec(['ping', '-c', '2', '-i', '0.2', '-W', '1', '192.0.2.21'])).code).not.toBe(0);
       await lab.netem('rs1', {});
+      expect((await client.exec(['ping', '-c', '1', '-W', '3', '192.0.2.21'])).code).toBe(0);
       await lab.cut('rs1');
       expect((await client.exec(['ping', '-c', '1', '-W', '1', '192.0.2.21'])).code).not.toBe(0);
       await lab.restore('rs1');
