@@ -171,6 +171,7 @@ export async function startApache(ns: Netns, o: ApacheOptions): Promise<ApacheSe
     const out = await proc.output().catch(() => '');
     const log = await ns.runner.exec(['cat', `${dir}/logs/error.log`]).catch(() => ({ stdout: '' }));
     await proc.stop();
+    await ns.runner.exec(['rm', '-rf', dir]).catch(() => {});
     throw new LabError(
       (e as LabError).code ?? 'TIMEOUT',
       `${(e as Error).message}: ${out.trim()} ${log.stdout.trim()}`,

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import {
   bridge,
   capabilitiesSync,
@@ -201,9 +201,13 @@ describeWithLab(['guest'], 'the qemu guest never outlives its parent', () => {
       Guest.boot({ log: (l) => console.log(l) }).catch((e) => { console.error(e.message); process.exit(1); });
       setInterval(() => {}, 1000);`,
     );
+    onTestFinished(() => rmSync(dirname(script), { recursive: true, force: true }));
     const child = spawn(process.execPath, ['--import', 'tsx', script], {
       cwd: packageDir,
       stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    onTestFinished(() => {
+      child.kill('SIGKILL');
     });
     const qemuPid = await new Promise<number>((resolve, reject) => {
       let seen = '';
@@ -236,7 +240,6 @@ describeWithLab(['guest'], 'the qemu guest never outlives its parent', () => {
         /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${qemuPid}/stat`, 'utf8'));
     }
     expect(gone).toBe(true);
-    rmSync(dirname(script), { recursive: true, force: true });
     // The next boot removes the directory the killed process left in /tmp.
     expect(removeStaleGuestDirs().some((d) => d.startsWith(`lvsha-guest-${child.pid}-`))).toBe(true);
   });
