@@ -17,10 +17,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { mkdir, mkdtemp } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import { release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { capabilitiesSync, which } from './capabilities.js';
 import { CommandFailedError, LabError } from './errors.js';
 import { type GuestImage, guestCacheDir, prepareGuestImage } from './guest-image.js';
@@ -32,6 +33,25 @@ import {
   hostRunner,
   type Runner,
 } from './runner.js';
+
+/**
+ * The file URL of tsx's loader, for `node --import <it> file.ts` on this
+ * machine or in the guest (which sees the same files), from any directory.
+ */
+export function tsxLoader(): string {
+  try {
+    const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
+    return pathToFileURL(join(dirname(manifest), 'dist', 'loader.mjs')).href;
+  } catch (e) {
+    throw new LabError(
+      'NOT_SUPPORTED',
+      'tsx is not installed (a devDependency of @lvs-ha/lab: run pnpm install)',
+      {
+        cause: e,
+      },
+    );
+  }
+}
 
 /** The agent the guest runs (plain JavaScript, shipped beside src/ and dist/). */
 export const GUEST_AGENT_PATH = fileURLToPath(new URL('../agent/guest-agent.mjs', import.meta.url));

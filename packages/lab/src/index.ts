@@ -18,6 +18,7 @@ export {
   type QemuOptions,
   qemuArgs,
   removeStaleGuestDirs,
+  tsxLoader,
 } from './guest.js';
 export {
   GUEST_IMAGE_FORMAT,

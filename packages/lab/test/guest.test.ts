@@ -13,6 +13,7 @@ import {
   Netns,
   removeStaleGuestDirs,
   seedTour,
+  tsxLoader,
   veth,
 } from '../src/index.js';
 import { proofSuite } from './proof.js';
@@ -120,6 +121,14 @@ describeWithLab(['guest'], 'in the qemu guest with the IPVS kernel', () => {
       expect(family?.name).toBe('IPVS');
       expect(family?.id).toBeGreaterThan(0x10);
       expect(family?.ops).toBeGreaterThan(10);
+    });
+
+    it('runs TypeScript inside with tsx (node --import tsxLoader())', async () => {
+      const file = join(guest.shareDir, 'answer.ts');
+      writeFileSync(file, 'const answer: number = 41;\nconsole.log(`${answer + 1} ${process.platform}`);\n');
+      const r = await guest.exec(['node', '--import', tsxLoader(), file], { cwd: '/' });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('42 linux\n');
     });
 
     it('shares a writable directory at the same path on both sides', async () => {
