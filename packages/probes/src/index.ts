@@ -1,2 +1,2 @@
-/** Package name, until the package's own issue gives it content. */
-export const packageName = '@lvs-ha/probes';
+export type { CheckOptions, CheckReason, CheckResult, CheckTarget } from './check.js';
+export { checkConnect, checkExternal, checkFixed, checkHttp, checkSimpleTcp } from './check.js';

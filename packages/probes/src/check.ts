@@ -1,0 +1,232 @@
+import { spawn } from 'node:child_process';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+
+/** Why a check failed, in the words an operator reads in the log. */
+export type CheckReason = 'timeout' | 'refused' | 'bad-response' | 'tls' | 'unreachable' | 'error';
+
+export interface CheckResult {
+  ok: boolean;
+  reason?: CheckReason;
+  /** First bytes the server sent (at most 200), or the error text. */
+  detail: string;
+  durationMs: number;
+}
+
+/** A real server as the checks see it: where to connect and what to ask. */
+export interface CheckTarget {
+  host: string;
+  port: number;
+}
+
+export interface CheckOptions {
+  /** Seconds; ldirectord's checktimeout (default 5). */
+  timeout?: number;
+  /** http/https: virtualhost sent as Host (defaults to the target host). */
+  virtualhost?: string;
+  httpmethod?: 'GET' | 'HEAD';
+  /** http/https: the path; simpletcp: the bytes sent. */
+  request?: string;
+  /** A regular expression the response must match (ldirectord: receive). */
+  receive?: string;
+  /** external: the checkcommand and the virtual service it checks. */
+  checkcommand?: string;
+  virtual?: CheckTarget;
+}
+
+const DETAIL_BYTES = 200;
+
+function now(): number {
+  return performance.now();
+}
+
+function classify(err: NodeJS.ErrnoException): CheckReason {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+    case 'ECONNRESET':
+      return 'refused';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'unreachable';
+    case 'ETIMEDOUT':
+      return 'timeout';
+    default:
+      if (err.code?.startsWith('ERR_SSL') || err.code?.startsWith('ERR_TLS')) return 'tls';
+      return 'error';
+  }
+}
+
+/**
+ * Opens a connection (TLS when asked), optionally writes `send`, and collects
+ * what the server says until it closes or `enough` is satisfied. One timer
+ * covers the whole exchange, as ldirectord's alarm() does.
+ */
+function exchange(
+  target: CheckTarget,
+  o: { tls: boolean; send?: string; timeoutMs: number; signal?: AbortSignal; readUntilClose: boolean },
+): Promise<{ ok: true; data: Buffer } | { ok: false; reason: CheckReason; detail: string }> {
+  return new Promise((resolve) => {
+    let done = false;
+    const chunks: Buffer[] = [];
+    const sock: Socket = o.tls
+      ? tlsConnect({ host: target.host, port: target.port, rejectUnauthorized: false, servername: undefined })
+      : netConnect({ host: target.host, port: target.port });
+    const finish = (r: { ok: true; data: Buffer } | { ok: false; reason: CheckReason; detail: string }) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      sock.destroy();
+      resolve(r);
+    };
+    const onAbort = () => finish({ ok: false, reason: 'error', detail: 'aborted' });
+    const timer = setTimeout(
+      () =>
+        finish({
+          ok: false,
+          reason: 'timeout',
+          detail: Buffer.concat(chunks).subarray(0, DETAIL_BYTES).toString('latin1'),
+        }),
+      o.timeoutMs,
+    );
+    o.signal?.addEventListener('abort', onAbort);
+    if (o.signal?.aborted) onAbort();
+    sock.once(o.tls ? 'secureConnect' : 'connect', () => {
+      if (!o.readUntilClose) return finish({ ok: true, data: Buffer.alloc(0) });
+      if (o.send !== undefined) sock.write(o.send);
+    });
+    sock.on('data', (c: Buffer) => chunks.push(c));
+    sock.on('end', () => finish({ ok: true, data: Buffer.concat(chunks) }));
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      const reason = o.tls && !sock.readable && err.code === undefined ? 'tls' : classify(err);
+      finish({ ok: false, reason, detail: err.message });
+    });
+  });
+}
+
+function result(start: number, r: { ok: boolean; reason?: CheckReason; detail: string }): CheckResult {
+  return { ...r, durationMs: now() - start };
+}
+
+/** checktype = connect: a TCP connection is accepted within checktimeout. */
+export async function checkConnect(
+  target: CheckTarget,
+  options: CheckOptions = {},
+  signal?: AbortSignal,
+): Promise<CheckResult> {
+  const start = now();
+  const r = await exchange(target, {
+    tls: false,
+    timeoutMs: (options.timeout ?? 5) * 1000,
+    signal,
+    readUntilClose: false,
+  });
+  return result(start, r.ok ? { ok: true, detail: '' } : r);
+}
+
+function matches(data: Buffer, receive: string | undefined): boolean {
+  if (receive === undefined) return true;
+  return new RegExp(receive).test(data.toString('latin1'));
+}
+
+/**
+ * service = http/https negotiate: an HTTP/1.0 request for `request`; up when
+ * the status is 2xx and, if `receive` is set, the response matches it.
+ * Certificates are not verified, as in ldirectord.
+ */
+export async function checkHttp(
+  target: CheckTarget,
+  options: CheckOptions & { tls?: boolean } = {},
+  signal?: AbortSignal,
+): Promise<CheckResult> {
+  const start = now();
+  const path = options.request ?? '/';
+  const host = options.virtualhost ?? target.host;
+  const method = options.httpmethod ?? 'GET';
+  const send = `${method} ${path.startsWith('/') ? path : `/${path}`} HTTP/1.0\r\nHost: ${host}\r\nUser-Agent: lvs-ha-probes\r\nConnection: close\r\n\r\n`;
+  const r = await exchange(target, {
+    tls: options.tls ?? false,
+    send,
+    timeoutMs: (options.timeout ?? 5) * 1000,
+    signal,
+    readUntilClose: true,
+  });
+  if (!r.ok) return result(start, r);
+  const detail = r.data.subarray(0, DETAIL_BYTES).toString('latin1');
+  const status = /^HTTP\/\d\.\d (\d{3})/.exec(detail);
+  if (!status?.[1]?.startsWith('2'))
+    return result(start, { ok: false, reason: 'bad-response', detail });
+  // HEAD has no body: match the headers; GET matches the body, like ldirectord.
+  const sep = r.data.indexOf('\r\n\r\n');
+  const body = method === 'HEAD' || sep < 0 ? r.data : r.data.subarray(sep + 4);
+  if (!matches(body, options.receive)) return result(start, { ok: false, reason: 'bad-response', detail });
+  return result(start, { ok: true, detail });
+}
+
+/** service = simpletcp: send `request`, the answer must match `receive`. */
+export async function checkSimpleTcp(
+  target: CheckTarget,
+  options: CheckOptions = {},
+  signal?: AbortSignal,
+): Promise<CheckResult> {
+  const start = now();
+  const r = await exchange(target, {
+    tls: false,
+    send: options.request ?? '',
+    timeoutMs: (options.timeout ?? 5) * 1000,
+    signal,
+    readUntilClose: true,
+  });
+  if (!r.ok) return result(start, r);
+  const detail = r.data.subarray(0, DETAIL_BYTES).toString('latin1');
+  return result(
+    start,
+    matches(r.data, options.receive) ? { ok: true, detail } : { ok: false, reason: 'bad-response', detail },
+  );
+}
+
+/**
+ * checktype = external: run checkcommand with ldirectord's four arguments
+ * (virtual IP, virtual port, real IP, real port); exit status 0 means up.
+ */
+export function checkExternal(
+  target: CheckTarget,
+  options: CheckOptions = {},
+  signal?: AbortSignal,
+): Promise<CheckResult> {
+  const start = now();
+  const cmd = options.checkcommand;
+  if (!cmd) return Promise.resolve(result(start, { ok: false, reason: 'error', detail: 'no checkcommand' }));
+  const v = options.virtual ?? target;
+  return new Promise((resolve) => {
+    const child = spawn(cmd, [v.host, String(v.port), target.host, String(target.port)], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: (options.timeout ?? 5) * 1000,
+      killSignal: 'SIGKILL',
+      signal,
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      if (out.length < DETAIL_BYTES) out += c.toString('latin1');
+    });
+    child.on('error', (err) => resolve(result(start, { ok: false, reason: 'error', detail: err.message })));
+    child.on('close', (code, sig) => {
+      if (code === 0) return resolve(result(start, { ok: true, detail: out.slice(0, DETAIL_BYTES) }));
+      if (sig === 'SIGKILL') return resolve(result(start, { ok: false, reason: 'timeout', detail: out }));
+      resolve(
+        result(start, {
+          ok: false,
+          reason: 'bad-response',
+          detail: `exit ${code ?? sig}: ${out}`.slice(0, DETAIL_BYTES),
+        }),
+      );
+    });
+  });
+}
+
+/** checktype = on/off: the server is always up / always down. */
+export function checkFixed(up: boolean): CheckResult {
+  return up
+    ? { ok: true, detail: '', durationMs: 0 }
+    : { ok: false, reason: 'error', detail: 'checktype off', durationMs: 0 };
+}

@@ -1,0 +1,192 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkConnect, checkExternal, checkFixed, checkHttp, checkSimpleTcp } from '../src/index.js';
+
+const HOST = '127.0.0.1';
+const port = (s: { address(): AddressInfo | string | null }) => (s.address() as AddressInfo).port;
+
+async function freePort(): Promise<number> {
+  const s = createNetServer();
+  await new Promise<void>((r) => s.listen(0, HOST, r));
+  const p = port(s);
+  await new Promise((r) => s.close(r));
+  return p;
+}
+
+let dir: string;
+let http: Server;
+let https: Server;
+let hung: ReturnType<typeof createNetServer>;
+let echo: ReturnType<typeof createNetServer>;
+
+const handler: Parameters<typeof createHttpServer>[1] = (req, res) => {
+  if (req.url === '/server-status') {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(`<title>Apache Server Status for ${req.headers.host}</title>`);
+  } else {
+    res.writeHead(404);
+    res.end('not here');
+  }
+};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'probes-'));
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=rs1',
+      '-days',
+      '1',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+  http = createHttpServer(handler);
+  https = createHttpsServer(
+    { key: execFileSync('cat', [join(dir, 'key.pem')]), cert: execFileSync('cat', [join(dir, 'cert.pem')]) },
+    handler,
+  );
+  hung = createNetServer(() => {}); // accepts, never answers
+  echo = createNetServer((s) => s.once('data', (d) => s.end(`+OK ${d.toString()}`)));
+  await Promise.all(
+    [http, https, hung, echo].map((s) => new Promise<void>((r) => s.listen(0, HOST, () => r()))),
+  );
+});
+
+afterAll(async () => {
+  for (const s of [http, https, hung, echo]) s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('connect', () => {
+  it('is up against a listening server', async () => {
+    const r = await checkConnect({ host: HOST, port: port(http) });
+    expect(r.ok).toBe(true);
+  });
+  it('is refused on a closed port', async () => {
+    const r = await checkConnect({ host: HOST, port: await freePort() });
+    expect(r).toMatchObject({ ok: false, reason: 'refused' });
+  });
+});
+
+describe('http negotiate', () => {
+  it('matches the seed check (server-status, Apache Server Status)', async () => {
+    const r = await checkHttp(
+      { host: HOST, port: port(http) },
+      { request: 'server-status', receive: 'Apache Server Status', virtualhost: 'www.example.org' },
+    );
+    expect(r.ok).toBe(true);
+    expect(r.detail).toMatch(/^HTTP\/1\.[01] 200/);
+  });
+  it('sends the virtualhost as Host', async () => {
+    const r = await checkHttp(
+      { host: HOST, port: port(http) },
+      { request: '/server-status', receive: 'for vh\\.example', virtualhost: 'vh.example' },
+    );
+    expect(r.ok).toBe(true);
+  });
+  it('is a bad response when receive does not match, with the first bytes', async () => {
+    const r = await checkHttp(
+      { host: HOST, port: port(http) },
+      { request: '/server-status', receive: 'nginx' },
+    );
+    expect(r).toMatchObject({ ok: false, reason: 'bad-response' });
+    expect(r.detail).toContain('200');
+  });
+  it('is a bad response on a 404', async () => {
+    const r = await checkHttp({ host: HOST, port: port(http) }, { request: '/nope' });
+    expect(r).toMatchObject({ ok: false, reason: 'bad-response' });
+    expect(r.detail).toMatch(/404/);
+  });
+  it('HEAD is up on 200', async () => {
+    expect(
+      (await checkHttp({ host: HOST, port: port(http) }, { request: '/server-status', httpmethod: 'HEAD' }))
+        .ok,
+    ).toBe(true);
+  });
+  it('times out on a server that accepts and never answers', async () => {
+    const r = await checkHttp({ host: HOST, port: port(hung) }, { timeout: 0.3 });
+    expect(r).toMatchObject({ ok: false, reason: 'timeout' });
+    expect(r.durationMs).toBeGreaterThanOrEqual(290);
+  });
+  it('is refused when stopped', async () => {
+    expect(await checkHttp({ host: HOST, port: await freePort() })).toMatchObject({
+      ok: false,
+      reason: 'refused',
+    });
+  });
+});
+
+describe('https negotiate (self-signed, not verified)', () => {
+  it('is up', async () => {
+    const r = await checkHttp(
+      { host: HOST, port: port(https) },
+      { tls: true, request: '/server-status', receive: 'Apache Server Status' },
+    );
+    expect(r.ok).toBe(true);
+  });
+  it('fails TLS against a plain-HTTP server', async () => {
+    const r = await checkHttp({ host: HOST, port: port(http) }, { tls: true, timeout: 2 });
+    expect(r.ok).toBe(false);
+    expect(['tls', 'error']).toContain(r.reason);
+  });
+});
+
+describe('simpletcp', () => {
+  it('matches the answer', async () => {
+    expect(
+      (await checkSimpleTcp({ host: HOST, port: port(echo) }, { request: 'PING\n', receive: '^\\+OK PING' }))
+        .ok,
+    ).toBe(true);
+  });
+  it('is a bad response otherwise', async () => {
+    expect(
+      await checkSimpleTcp({ host: HOST, port: port(echo) }, { request: 'X', receive: '^-ERR' }),
+    ).toMatchObject({ ok: false, reason: 'bad-response' });
+  });
+});
+
+describe('external', () => {
+  it('passes ldirectord arguments and maps exit status', async () => {
+    const script = join(dir, 'check.sh');
+    writeFileSync(script, '#!/bin/sh\necho "$1 $2 $3 $4"\n[ "$3" = 127.0.0.1 ] && [ "$4" = 80 ]\n');
+    chmodSync(script, 0o755);
+    const up = await checkExternal(
+      { host: HOST, port: 80 },
+      { checkcommand: script, virtual: { host: '192.0.2.50', port: 80 } },
+    );
+    expect(up).toMatchObject({ ok: true, detail: '192.0.2.50 80 127.0.0.1 80\n' });
+    const down = await checkExternal({ host: HOST, port: 81 }, { checkcommand: script });
+    expect(down).toMatchObject({ ok: false, reason: 'bad-response' });
+  });
+  it('times out a hung command', async () => {
+    const script = join(dir, 'hang.sh');
+    writeFileSync(script, '#!/bin/sh\nexec sleep 10\n');
+    chmodSync(script, 0o755);
+    expect(
+      await checkExternal({ host: HOST, port: 80 }, { checkcommand: script, timeout: 0.3 }),
+    ).toMatchObject({ ok: false, reason: 'timeout' });
+  });
+});
+
+describe('on/off', () => {
+  it('is fixed', () => {
+    expect(checkFixed(true).ok).toBe(true);
+    expect(checkFixed(false).ok).toBe(false);
+  });
+});
