@@ -154,8 +154,7 @@ export async function checkHttp(
   if (!r.ok) return result(start, r);
   const detail = r.data.subarray(0, DETAIL_BYTES).toString('latin1');
   const status = /^HTTP\/\d\.\d (\d{3})/.exec(detail);
-  if (!status?.[1]?.startsWith('2'))
-    return result(start, { ok: false, reason: 'bad-response', detail });
+  if (!status?.[1]?.startsWith('2')) return result(start, { ok: false, reason: 'bad-response', detail });
   // HEAD has no body: match the headers; GET matches the body, like ldirectord.
   const sep = r.data.indexOf('\r\n\r\n');
   const body = method === 'HEAD' || sep < 0 ? r.data : r.data.subarray(sep + 4);

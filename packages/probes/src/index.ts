@@ -1,2 +1,4 @@
 export type { CheckOptions, CheckReason, CheckResult, CheckTarget } from './check.js';
 export { checkConnect, checkExternal, checkFixed, checkHttp, checkSimpleTcp } from './check.js';
+export type { CheckSpec, CheckType, Service } from './dispatch.js';
+export { runCheck } from './dispatch.js';

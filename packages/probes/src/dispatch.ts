@@ -1,0 +1,48 @@
+import {
+  type CheckOptions,
+  type CheckResult,
+  type CheckTarget,
+  checkConnect,
+  checkExternal,
+  checkFixed,
+  checkHttp,
+  checkSimpleTcp,
+} from './check.js';
+
+export type CheckType = 'connect' | 'negotiate' | 'external' | 'on' | 'off' | number;
+export type Service = 'http' | 'https' | 'simpletcp' | 'none';
+
+export interface CheckSpec extends CheckOptions {
+  checktype: CheckType;
+  service?: Service;
+  /** Seconds for negotiate checks; defaults to `timeout`, as ldirectord(8) says. */
+  negotiatetimeout?: number;
+}
+
+/**
+ * Runs one check as ldirectord would. `round` counts this server's checks from
+ * 0: with the numeric checktype N, every Nth check (rounds N-1, 2N-1, …)
+ * negotiates and the others connect.
+ */
+export function runCheck(
+  spec: CheckSpec,
+  target: CheckTarget,
+  round = 0,
+  signal?: AbortSignal,
+): Promise<CheckResult> {
+  const t = spec.checktype;
+  if (t === 'on' || spec.service === 'none') return Promise.resolve(checkFixed(true));
+  if (t === 'off') return Promise.resolve(checkFixed(false));
+  if (t === 'external') return checkExternal(target, spec, signal);
+  const negotiate = t === 'negotiate' || (typeof t === 'number' && (round + 1) % t === 0);
+  if (!negotiate) return checkConnect(target, spec, signal);
+  const opts = { ...spec, timeout: spec.negotiatetimeout ?? spec.timeout };
+  switch (spec.service ?? 'http') {
+    case 'https':
+      return checkHttp(target, { ...opts, tls: true }, signal);
+    case 'simpletcp':
+      return checkSimpleTcp(target, opts, signal);
+    default:
+      return checkHttp(target, opts, signal);
+  }
+}
