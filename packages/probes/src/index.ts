@@ -2,3 +2,5 @@ export type { CheckOptions, CheckReason, CheckResult, CheckTarget } from './chec
 export { checkConnect, checkExternal, checkFixed, checkHttp, checkSimpleTcp } from './check.js';
 export type { CheckSpec, CheckType, Service } from './dispatch.js';
 export { runCheck } from './dispatch.js';
+export type { MonitoredServer, MonitorOptions, ServerState, Transition } from './monitor.js';
+export { Monitor } from './monitor.js';
