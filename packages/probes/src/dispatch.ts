@@ -1,5 +1,4 @@
 import {
-  type CheckOptions,
   type CheckResult,
   type CheckTarget,
   checkConnect,
@@ -8,11 +7,14 @@ import {
   checkHttp,
   checkSimpleTcp,
 } from './check.js';
+import { checkDns } from './services/dns.js';
+import { checkFtp } from './services/ftp.js';
+import type { ServiceOptions } from './services/session.js';
 
 export type CheckType = 'connect' | 'negotiate' | 'external' | 'on' | 'off' | number;
-export type Service = 'http' | 'https' | 'simpletcp' | 'none';
+export type Service = 'http' | 'https' | 'simpletcp' | 'ftp' | 'dns' | 'none';
 
-export interface CheckSpec extends CheckOptions {
+export interface CheckSpec extends ServiceOptions {
   checktype: CheckType;
   service?: Service;
   /** Seconds for negotiate checks; defaults to `timeout`, as ldirectord(8) says. */
@@ -42,6 +44,10 @@ export function runCheck(
       return checkHttp(target, { ...opts, tls: true }, signal);
     case 'simpletcp':
       return checkSimpleTcp(target, opts, signal);
+    case 'ftp':
+      return checkFtp(target, opts, signal);
+    case 'dns':
+      return checkDns(target, opts, signal);
     default:
       return checkHttp(target, opts, signal);
   }

@@ -1,0 +1,103 @@
+// The five cases every negotiate service must pass against its real server:
+// up when healthy, bad-response when the answer does not match, timeout when
+// the server is hung (SIGSTOP) or black-holed (nftables drop), refused when
+// stopped. One server per test file, started in beforeAll.
+import { describeWithLab } from '@lvs-ha/lab';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { CheckReason, CheckSpec, CheckTarget } from '../../src/index.js';
+import { type Daemon, ServiceLab } from './lab.js';
+
+export interface RunningService {
+  daemon: Daemon;
+  target: CheckTarget;
+  /** A check that passes against the healthy server. */
+  spec: CheckSpec;
+  /** The same check with an expectation the server does not meet. */
+  wrong: CheckSpec;
+  proto?: 'tcp' | 'udp';
+  /** The reason when the server is stopped (refused unless said otherwise). */
+  stoppedReason?: CheckReason;
+}
+
+export interface ServiceContext {
+  lab: ServiceLab;
+  svc: RunningService;
+}
+
+/** Short timeout for the hung and black-holed cases. */
+const QUICK = 1.5;
+
+export function describeService(
+  name: string,
+  start: (lab: ServiceLab) => Promise<RunningService>,
+  more?: (ctx: () => ServiceContext) => void,
+): void {
+  describeWithLab(['root', 'netns'], name, () => {
+    let ctx: ServiceContext | undefined;
+    const get = () => {
+      if (!ctx) throw new Error(`${name}: the server did not start`);
+      return ctx;
+    };
+    beforeAll(async () => {
+      const lab = await ServiceLab.start(name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 20));
+      try {
+        ctx = { lab, svc: await start(lab) };
+      } catch (err) {
+        await lab.stop();
+        throw err;
+      }
+    });
+    afterAll(async () => {
+      await ctx?.lab.stop();
+    });
+
+    it('is up against the healthy server', async () => {
+      const { lab, svc } = get();
+      const r = await lab.check(svc.spec, svc.target);
+      expect(r, JSON.stringify(r)).toMatchObject({ ok: true });
+    });
+
+    it('is down with bad-response when the answer does not match', async () => {
+      const { lab, svc } = get();
+      const r = await lab.check(svc.wrong, svc.target);
+      expect(r, JSON.stringify(r)).toMatchObject({ ok: false, reason: 'bad-response' });
+    });
+
+    more?.(get);
+
+    it('is down with timeout when the server is hung (SIGSTOP)', async () => {
+      const { lab, svc } = get();
+      svc.daemon.pause();
+      try {
+        const r = await lab.check({ ...svc.spec, negotiatetimeout: QUICK }, svc.target);
+        expect(r, JSON.stringify(r)).toMatchObject({ ok: false, reason: 'timeout' });
+        expect(r.durationMs).toBeGreaterThanOrEqual(QUICK * 1000 - 50);
+      } finally {
+        svc.daemon.resume();
+      }
+      // Healthy again once it runs.
+      const again = await lab.check(svc.spec, svc.target);
+      expect(again, JSON.stringify(again)).toMatchObject({ ok: true });
+    });
+
+    it('is down with timeout when the port is black-holed (packets dropped)', async () => {
+      const { lab, svc } = get();
+      await lab.blackhole(svc.target.port, svc.proto ?? 'tcp');
+      try {
+        const r = await lab.check({ ...svc.spec, negotiatetimeout: QUICK }, svc.target);
+        expect(r, JSON.stringify(r)).toMatchObject({ ok: false, reason: 'timeout' });
+      } finally {
+        await lab.clearBlackholes();
+      }
+      const again = await lab.check(svc.spec, svc.target);
+      expect(again, JSON.stringify(again)).toMatchObject({ ok: true });
+    });
+
+    it('is down when the server is stopped', async () => {
+      const { lab, svc } = get();
+      await svc.daemon.stop();
+      const r = await lab.check(svc.spec, svc.target);
+      expect(r, JSON.stringify(r)).toMatchObject({ ok: false, reason: svc.stoppedReason ?? 'refused' });
+    });
+  });
+}
