@@ -10,9 +10,10 @@ import {
 import { checkDns } from './services/dns.js';
 import { checkFtp } from './services/ftp.js';
 import type { ServiceOptions } from './services/session.js';
+import { checkSmtp } from './services/smtp.js';
 
 export type CheckType = 'connect' | 'negotiate' | 'external' | 'on' | 'off' | number;
-export type Service = 'http' | 'https' | 'simpletcp' | 'ftp' | 'dns' | 'none';
+export type Service = 'http' | 'https' | 'simpletcp' | 'ftp' | 'smtp' | 'submission' | 'dns' | 'none';
 
 export interface CheckSpec extends ServiceOptions {
   checktype: CheckType;
@@ -46,6 +47,9 @@ export function runCheck(
       return checkSimpleTcp(target, opts, signal);
     case 'ftp':
       return checkFtp(target, opts, signal);
+    case 'smtp':
+    case 'submission':
+      return checkSmtp(target, opts, signal);
     case 'dns':
       return checkDns(target, opts, signal);
     default:

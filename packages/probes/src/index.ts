@@ -7,3 +7,4 @@ export { Monitor } from './monitor.js';
 export { checkDns, dnsQuestion } from './services/dns.js';
 export { checkFtp, parsePasv } from './services/ftp.js';
 export type { ServiceOptions } from './services/session.js';
+export { checkSmtp } from './services/smtp.js';

@@ -3,7 +3,7 @@
 // to black-hole ports. Everything lives in the namespace and a temp dir, so
 // nothing touches the host's network or its system-wide daemons.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -67,6 +67,8 @@ export class ServiceLab {
 
   private constructor(readonly ns: Netns) {
     this.dir = mkdtempSync(join(tmpdir(), 'lvsha-probes-'));
+    // Servers that drop root (exim, postgres, dovecot...) must reach their files.
+    chmodSync(this.dir, 0o755);
   }
 
   static async start(label: string): Promise<ServiceLab> {

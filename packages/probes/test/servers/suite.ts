@@ -14,6 +14,8 @@ export interface RunningService {
   spec: CheckSpec;
   /** The same check with an expectation the server does not meet. */
   wrong: CheckSpec;
+  /** Where the wrong check goes when it is the server that answers wrongly (default: target). */
+  wrongTarget?: CheckTarget;
   proto?: 'tcp' | 'udp';
   /** The reason when the server is stopped (refused unless said otherwise). */
   stoppedReason?: CheckReason;
@@ -59,7 +61,7 @@ export function describeService(
 
     it('is down with bad-response when the answer does not match', async () => {
       const { lab, svc } = get();
-      const r = await lab.check(svc.wrong, svc.target);
+      const r = await lab.check(svc.wrong, svc.wrongTarget ?? svc.target);
       expect(r, JSON.stringify(r)).toMatchObject({ ok: false, reason: 'bad-response' });
     });
 
