@@ -3,7 +3,15 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 
 /** Why a check failed, in the words an operator reads in the log. */
-export type CheckReason = 'timeout' | 'refused' | 'bad-response' | 'tls' | 'unreachable' | 'error';
+export type CheckReason =
+  | 'timeout'
+  | 'refused'
+  | 'bad-response'
+  | 'tls'
+  | 'unreachable'
+  | 'error'
+  /** A file in maintenancedir names the server: taken out without a check. */
+  | 'maintenance';
 
 export interface CheckResult {
   ok: boolean;
@@ -31,7 +39,18 @@ export interface CheckOptions {
   receive?: string;
   /** external: the checkcommand and the virtual service it checks. */
   checkcommand?: string;
+  /**
+   * external: the virtual service, passed as the first two arguments. For a
+   * firewall-mark service ldirectord passes the mark and port 0:
+   * `{ host: '7', port: 0 }`.
+   */
   virtual?: CheckTarget;
+  /** external-perl: run checkcommand with perl (ldirectord evaluates it inside its own perl). */
+  perl?: boolean;
+  /** Port the check connects to instead of the real server's (ldirectord: checkport; not used by external checks). */
+  checkport?: number;
+  /** ping: echo requests per check (ldirectord: checkcount). */
+  checkcount?: number;
 }
 
 const DETAIL_BYTES = 200;
@@ -185,8 +204,14 @@ export async function checkSimpleTcp(
 }
 
 /**
- * checktype = external: run checkcommand with ldirectord's four arguments
- * (virtual IP, virtual port, real IP, real port); exit status 0 means up.
+ * checktype = external (and external-perl with `perl: true`): run
+ * checkcommand as ldirectord's check_external does: four arguments (virtual
+ * IP or firewall mark, virtual port, real IP, real port), ldirectord's own
+ * environment inherited unchanged (ldirectord adds nothing but PERLIO=perlio
+ * when unset, set at its start and so seen by every check it runs), exit
+ * status 0 means up. At the timeout (checktimeout) the check is down at once
+ * and the command gets SIGTERM as in ldirectord's system_timeout, then
+ * SIGKILL 2 s later if it is still there.
  */
 export function checkExternal(
   target: CheckTarget,
@@ -197,29 +222,58 @@ export function checkExternal(
   const cmd = options.checkcommand;
   if (!cmd) return Promise.resolve(result(start, { ok: false, reason: 'error', detail: 'no checkcommand' }));
   const v = options.virtual ?? target;
+  const args = [v.host, String(v.port), target.host, String(target.port)];
   return new Promise((resolve) => {
-    const child = spawn(cmd, [v.host, String(v.port), target.host, String(target.port)], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: (options.timeout ?? 5) * 1000,
-      killSignal: 'SIGKILL',
-      signal,
+    let settled = false;
+    const settle = (r: { ok: boolean; reason?: CheckReason; detail: string }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(result(start, r));
+    };
+    const child = spawn(options.perl ? 'perl' : cmd, options.perl ? [cmd, ...args] : args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PERLIO: process.env.PERLIO ?? 'perlio' },
     });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      if (out.length < DETAIL_BYTES) out += c.toString('latin1');
-    });
-    child.on('error', (err) => resolve(result(start, { ok: false, reason: 'error', detail: err.message })));
-    child.on('close', (code, sig) => {
-      if (code === 0) return resolve(result(start, { ok: true, detail: out.slice(0, DETAIL_BYTES) }));
-      if (sig === 'SIGKILL') return resolve(result(start, { ok: false, reason: 'timeout', detail: out }));
-      resolve(
-        result(start, {
+    const stop = () => {
+      child.kill('SIGTERM');
+      const k = setTimeout(() => child.kill('SIGKILL'), 2000);
+      k.unref();
+      child.once('close', () => clearTimeout(k));
+    };
+    const onAbort = () => {
+      stop();
+      settle({ ok: false, reason: 'error', detail: 'aborted' });
+    };
+    signal?.addEventListener('abort', onAbort);
+    const timer = setTimeout(
+      () => {
+        stop();
+        settle({
           ok: false,
-          reason: 'bad-response',
-          detail: `exit ${code ?? sig}: ${out}`.slice(0, DETAIL_BYTES),
-        }),
-      );
+          reason: 'timeout',
+          detail: `${cmd} still running after ${options.timeout ?? 5} s: ${out}`,
+        });
+      },
+      (options.timeout ?? 5) * 1000,
+    );
+    let out = '';
+    const collect = (c: Buffer) => {
+      if (out.length < DETAIL_BYTES) out += c.toString('latin1');
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', (err) => settle({ ok: false, reason: 'error', detail: `${cmd}: ${err.message}` }));
+    child.on('close', (code, sig) => {
+      if (code === 0) return settle({ ok: true, detail: out.slice(0, DETAIL_BYTES) });
+      settle({
+        ok: false,
+        reason: 'bad-response',
+        detail: `exit ${code ?? sig}: ${out}`.slice(0, DETAIL_BYTES),
+      });
     });
+    if (signal?.aborted) onAbort();
   });
 }
 

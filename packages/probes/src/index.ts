@@ -2,9 +2,17 @@ export type { CheckOptions, CheckReason, CheckResult, CheckTarget } from './chec
 export { checkConnect, checkExternal, checkFixed, checkHttp, checkSimpleTcp } from './check.js';
 export type { CheckSpec, CheckType, Service } from './dispatch.js';
 export { runCheck } from './dispatch.js';
-export type { MonitoredServer, MonitorOptions, ServerState, Transition } from './monitor.js';
-export { Monitor } from './monitor.js';
-export { checkDns, dnsQuestion } from './services/dns.js';
-export { checkFtp, parsePasv } from './services/ftp.js';
-export type { ServiceOptions } from './services/session.js';
-export { checkSmtp } from './services/smtp.js';
+export type { LdirectordMonitorConfig, LdirectordServer } from './from-ldirectord.js';
+export { monitorFromLdirectord, monitorFromLdirectordCf } from './from-ldirectord.js';
+export { maintenanceFile, maintenanceFileNames } from './maintenance.js';
+export type {
+  MonitorCheckType,
+  MonitoredServer,
+  MonitorOptions,
+  MonitorSpec,
+  ServerState,
+  Transition,
+} from './monitor.js';
+export { ldirectordTimeouts, Monitor } from './monitor.js';
+export type { PingOptions } from './ping.js';
+export { checkPing, pingMethod } from './ping.js';

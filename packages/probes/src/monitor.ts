@@ -1,18 +1,33 @@
 import { EventEmitter } from 'node:events';
 import type { CheckResult, CheckTarget } from './check.js';
-import { type CheckSpec, runCheck } from './dispatch.js';
+import { type CheckSpec, type CheckType, runCheck } from './dispatch.js';
+import { maintenanceFile } from './maintenance.js';
+import { checkPing } from './ping.js';
+
+/** Every checktype ldirectord knows: dispatch's, plus ping and external-perl. */
+export type MonitorCheckType = CheckType | 'ping' | 'external-perl';
+
+/** A check as ldirectord.cf describes it for one real server. */
+export type MonitorSpec = Omit<CheckSpec, 'checktype' | 'protocol'> & {
+  checktype: MonitorCheckType;
+  /** The virtual service's protocol: a connect check of a UDP service is a ping, as in ldirectord. */
+  protocol?: 'tcp' | 'udp' | 'fwm';
+};
 
 export interface MonitoredServer {
-  /** Stable key; a reconfiguration keeps the state of servers whose id and spec are unchanged. */
+  /** Stable key; a reconfiguration keeps the state of servers whose id, target and spec are unchanged. */
   id: string;
+  /** The real server: its address and port (checks go to `spec.checkport` when set, except external). */
   target: CheckTarget;
-  spec: CheckSpec;
-  /** Seconds between checks (ldirectord's checkinterval, default 5). */
+  spec: MonitorSpec;
+  /** Seconds between checks (ldirectord's checkinterval, default 10). */
   interval?: number;
-  /** Consecutive failures to go down (failurecount/fall, default 1). */
+  /** Consecutive failures to go down (ldirectord's failurecount; default 1). */
   fall?: number;
-  /** Consecutive successes to come up (rise, default 1). */
+  /** Consecutive successes to come up (rise, default 1; ldirectord has no such setting: 1). */
   rise?: number;
+  /** Host names of the real server, for maintenancedir files named after them (ldirectord asks reverse DNS). */
+  names?: string[];
 }
 
 export interface ServerState {
@@ -27,16 +42,32 @@ export interface ServerState {
 export interface Transition {
   id: string;
   up: boolean;
+  /** The check that decided it: `result.reason` says why a server went down. */
   result: CheckResult;
+  /** Date.now() when the transition was recorded. */
+  at: number;
 }
+
+type CheckFn = (
+  spec: CheckSpec,
+  target: CheckTarget,
+  round: number,
+  signal: AbortSignal,
+) => Promise<CheckResult>;
 
 export interface MonitorOptions {
   /** Checks in flight at once across all servers (default 256). */
   concurrency?: number;
   /** Fraction of the interval added at random to each delay, so checks do not fire in lock-step (default 0.1). */
   jitter?: number;
-  /** Replaceable for tests. */
-  check?: (spec: CheckSpec, target: CheckTarget, round: number, signal: AbortSignal) => Promise<CheckResult>;
+  /** ldirectord's maintenancedir: a file named IP:port or IP (or a host name) here takes the server down without a check. */
+  maintenancedir?: string;
+  /**
+   * Replaceable for tests. Receives the spec of this round: numeric checktypes
+   * already resolved to 'connect' or 'negotiate', timeouts filled in, the
+   * checkport applied to the target, external-perl as external with perl.
+   */
+  check?: CheckFn;
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (t: unknown) => void;
   random?: () => number;
@@ -49,14 +80,43 @@ interface Entry {
   running: boolean;
   removed: boolean;
   abort: AbortController;
+  /** ldirectord's num_connects for numeric checktypes: negotiate when it reaches N. */
+  connects: number;
 }
 
-/** Schedules the checks of many real servers; emits 'transition' (Transition). */
+/** ldirectord's defaults when neither timeout is set (ld_setup). */
+const DEFAULT_CHECKTIMEOUT = 5;
+const DEFAULT_NEGOTIATETIMEOUT = 30;
+
+/** checktimeout and negotiatetimeout default to each other, then to 5 and 30 s, as in ldirectord. */
+export function ldirectordTimeouts(spec: { timeout?: number; negotiatetimeout?: number }): {
+  timeout: number;
+  negotiatetimeout: number;
+} {
+  return {
+    timeout: spec.timeout ?? spec.negotiatetimeout ?? DEFAULT_CHECKTIMEOUT,
+    negotiatetimeout: spec.negotiatetimeout ?? spec.timeout ?? DEFAULT_NEGOTIATETIMEOUT,
+  };
+}
+
+/** The checks the Monitor runs by default: dispatch's runCheck, plus ping. */
+const defaultCheck: CheckFn = (spec, target, round, signal) =>
+  (spec.checktype as MonitorCheckType) === 'ping'
+    ? checkPing(target, spec, signal)
+    : runCheck(spec, target, round, signal);
+
+/**
+ * Schedules the checks of many real servers; emits 'transition' (Transition).
+ * A numeric checktype N works as in ldirectord: the first check negotiates,
+ * then N connect checks, then a negotiate check again; a failed connect check
+ * makes the next one negotiate.
+ */
 export class Monitor extends EventEmitter<{ transition: [Transition] }> {
   private readonly entries = new Map<string, Entry>();
   private readonly queue: Entry[] = [];
+  private queueHead = 0;
   private inFlight = 0;
-  private readonly o: Required<MonitorOptions>;
+  private readonly o: Required<Omit<MonitorOptions, 'maintenancedir'>> & { maintenancedir?: string };
   private stopped = false;
 
   constructor(servers: MonitoredServer[] = [], options: MonitorOptions = {}) {
@@ -64,11 +124,12 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
     this.o = {
       concurrency: options.concurrency ?? 256,
       jitter: options.jitter ?? 0.1,
-      check: options.check ?? runCheck,
+      check: options.check ?? defaultCheck,
       setTimer: options.setTimer ?? ((fn, ms) => setTimeout(fn, ms)),
       clearTimer: options.clearTimer ?? ((t) => clearTimeout(t as NodeJS.Timeout)),
       random: options.random ?? Math.random,
     };
+    if (options.maintenancedir !== undefined) this.o.maintenancedir = options.maintenancedir;
     this.reconfigure(servers);
   }
 
@@ -84,7 +145,7 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
       ) {
         this.drop(e);
       } else {
-        e.cfg = n; // interval/rise/fall apply from the next round
+        e.cfg = n; // interval/rise/fall/names apply from the next round
       }
     }
     for (const s of servers) {
@@ -95,6 +156,7 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
         running: false,
         removed: false,
         abort: new AbortController(),
+        connects: Number.POSITIVE_INFINITY,
       };
       this.entries.set(s.id, e);
       this.enqueue(e);
@@ -129,29 +191,67 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
   }
 
   private pump(): void {
-    while (this.inFlight < this.o.concurrency && this.queue.length > 0) {
-      const e = this.queue.shift() as Entry;
+    while (this.inFlight < this.o.concurrency && this.queueHead < this.queue.length) {
+      const e = this.queue[this.queueHead++] as Entry;
       if (e.removed || e.running) continue;
       void this.run(e);
     }
+    // Array.shift() is O(n): with 10,000 servers queued it dominated the CPU time.
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue.splice(0, this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  /** This round's check: the checktype resolved, timeouts and checkport applied. */
+  private plan(e: Entry): { spec: CheckSpec; target: CheckTarget; negotiate: boolean } {
+    const s = e.cfg.spec;
+    const t = ldirectordTimeouts(s);
+    let type: MonitorCheckType = s.checktype;
+    let negotiate = false;
+    if (typeof type === 'number') {
+      negotiate = e.connects >= type;
+      type = negotiate ? 'negotiate' : 'connect';
+    } else negotiate = type === 'negotiate';
+    if (type === 'connect' && s.protocol === 'udp') type = 'ping';
+    const spec = { ...s, ...t, checktype: type } as MonitorSpec;
+    if (type === 'external-perl') Object.assign(spec, { checktype: 'external', perl: true });
+    const external = spec.checktype === 'external';
+    const target =
+      !external && s.checkport !== undefined ? { host: e.cfg.target.host, port: s.checkport } : e.cfg.target;
+    return { spec: spec as unknown as CheckSpec, target, negotiate };
   }
 
   private async run(e: Entry): Promise<void> {
     e.running = true;
     this.inFlight++;
     let r: CheckResult;
-    try {
-      r = await this.o.check(e.cfg.spec, e.cfg.target, e.state.rounds, e.abort.signal);
-    } catch (err) {
-      r = { ok: false, reason: 'error', detail: String(err), durationMs: 0 };
+    let force = false;
+    const dir = this.o.maintenancedir;
+    const file = dir && maintenanceFile(dir, e.cfg.target.host, e.cfg.target.port, e.cfg.names);
+    if (file) {
+      r = { ok: false, reason: 'maintenance', detail: `${dir}/${file} exists`, durationMs: 0 };
+      force = true; // ldirectord: forced down, failurecount ignored
+    } else {
+      const p = this.plan(e);
+      try {
+        r = await this.o.check(p.spec, p.target, e.state.rounds, e.abort.signal);
+      } catch (err) {
+        r = { ok: false, reason: 'error', detail: String(err), durationMs: 0 };
+      }
+      if (typeof e.cfg.spec.checktype === 'number') {
+        if (p.negotiate) {
+          if (r.ok) e.connects = 0;
+        } else e.connects = r.ok ? e.connects + 1 : Number.POSITIVE_INFINITY;
+      }
     }
     this.inFlight--;
     e.running = false;
-    if (!e.removed) this.record(e, r);
+    if (!e.removed) this.record(e, r, force);
     this.pump();
   }
 
-  private record(e: Entry, r: CheckResult): void {
+  private record(e: Entry, r: CheckResult, force: boolean): void {
     const s = e.state;
     const wasRefusedRecheck = s.last !== undefined && !s.last.ok && s.last.reason === 'refused';
     s.rounds++;
@@ -167,17 +267,17 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
     const rise = e.cfg.rise ?? 1;
     let changed: boolean | undefined;
     if (r.ok && s.up !== true && (s.up === undefined || s.successes >= rise)) changed = true;
-    if (!r.ok && s.up !== false && (s.up === undefined || s.failures >= fall)) changed = false;
+    if (!r.ok && s.up !== false && (s.up === undefined || force || s.failures >= fall)) changed = false;
     if (changed !== undefined) {
       s.up = changed;
-      this.emit('transition', { id: s.id, up: changed, result: r });
+      this.emit('transition', { id: s.id, up: changed, result: r, at: Date.now() });
     }
     // A refused connection is re-checked at once (once), to confirm quickly.
     if (!r.ok && r.reason === 'refused' && s.up !== false && !wasRefusedRecheck) {
       this.enqueue(e);
       return;
     }
-    const interval = (e.cfg.interval ?? 5) * 1000;
+    const interval = (e.cfg.interval ?? 10) * 1000;
     const delay = interval * (1 + this.o.jitter * this.o.random());
     e.timer = this.o.setTimer(() => {
       e.timer = undefined;
