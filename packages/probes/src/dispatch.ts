@@ -9,11 +9,24 @@ import {
 } from './check.js';
 import { checkDns } from './services/dns.js';
 import { checkFtp } from './services/ftp.js';
+import { checkImap, checkPop } from './services/mail.js';
 import type { ServiceOptions } from './services/session.js';
 import { checkSmtp } from './services/smtp.js';
 
 export type CheckType = 'connect' | 'negotiate' | 'external' | 'on' | 'off' | number;
-export type Service = 'http' | 'https' | 'simpletcp' | 'ftp' | 'smtp' | 'submission' | 'dns' | 'none';
+export type Service =
+  | 'http'
+  | 'https'
+  | 'simpletcp'
+  | 'ftp'
+  | 'smtp'
+  | 'submission'
+  | 'pop'
+  | 'pops'
+  | 'imap'
+  | 'imaps'
+  | 'dns'
+  | 'none';
 
 export interface CheckSpec extends ServiceOptions {
   checktype: CheckType;
@@ -50,6 +63,12 @@ export function runCheck(
     case 'smtp':
     case 'submission':
       return checkSmtp(target, opts, signal);
+    case 'pop':
+    case 'pops':
+      return checkPop(target, { ...opts, tls: spec.service === 'pops' }, signal);
+    case 'imap':
+    case 'imaps':
+      return checkImap(target, { ...opts, tls: spec.service === 'imaps' }, signal);
     case 'dns':
       return checkDns(target, opts, signal);
     default:
