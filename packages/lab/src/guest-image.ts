@@ -34,7 +34,7 @@ export interface GuestImage {
 }
 
 /** Bumped whenever the initramfs's init or module list changes. */
-export const GUEST_IMAGE_FORMAT = 2;
+export const GUEST_IMAGE_FORMAT = 3;
 
 export interface GuestImageStatus {
   ready: boolean;

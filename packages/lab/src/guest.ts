@@ -127,6 +127,29 @@ export interface QemuOptions {
   cpus: number;
   accel: 'tcg' | 'kvm';
   tmpfs: readonly string[];
+  /** Host directories that stay visible although they lie under a tmpfs (see keptDirectories). */
+  keep?: readonly string[];
+}
+
+/** Directories the guest covers with a writable tmpfs whatever the options say. */
+export const GUEST_TMPFS = ['/tmp', '/run', '/var/tmp', '/var/log', '/root'] as const;
+
+/**
+ * The directories under a guest tmpfs that must stay visible: a project cloned
+ * into /tmp or /root would otherwise vanish in the guest with its agent and
+ * node_modules. For each path, the first directory below the covered one.
+ */
+export function keptDirectories(paths: readonly string[], tmpfs: readonly string[] = []): string[] {
+  const covered = [...GUEST_TMPFS, ...tmpfs].map((d) => d.replace(/\/+$/, ''));
+  const kept = new Set<string>();
+  for (const p of paths) {
+    for (const d of covered) {
+      if (!p.startsWith(`${d}/`)) continue;
+      const child = p.slice(d.length + 1).split('/')[0];
+      if (child) kept.add(`${d}/${child}`);
+    }
+  }
+  return [...kept];
 }
 
 /** How long a first KVM boot may take before KVM is judged not to work here. */
@@ -192,7 +215,7 @@ function writeKvmVerdict(file: string, qemuBin: string, works: boolean, reason: 
 
 /** The qemu command line for an image; pure, so the arguments can be read and tested. */
 export function qemuArgs(o: QemuOptions): string[] {
-  for (const p of [o.nodePath, o.agentPath, o.share, ...o.tmpfs]) {
+  for (const p of [o.nodePath, o.agentPath, o.share, ...o.tmpfs, ...(o.keep ?? [])]) {
     if (/[\s,]/.test(p))
       throw new LabError('INVALID_ARGUMENT', `path "${p}" must not contain spaces or commas`);
   }
@@ -207,6 +230,7 @@ export function qemuArgs(o: QemuOptions): string[] {
     `lab.share=${o.share}`,
   ];
   if (o.tmpfs.length > 0) append.push(`lab.tmpfs=${o.tmpfs.join(',')}`);
+  if (o.keep && o.keep.length > 0) append.push(`lab.keep=${o.keep.join(',')}`);
   return [
     '-nodefaults',
     '-no-user-config',
@@ -345,6 +369,7 @@ export class Guest implements Runner {
       cpus: opts.cpus ?? 2,
       accel,
       tmpfs: opts.tmpfs ?? [],
+      keep: keptDirectories([process.cwd(), GUEST_AGENT_PATH], opts.tmpfs ?? []),
     });
     const setpriv = which('setpriv');
     // --pdeathsig: the kernel SIGKILLs qemu when this process dies, however it dies.

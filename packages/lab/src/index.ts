@@ -11,10 +11,12 @@ export { CommandFailedError, LabError, type LabErrorCode } from './errors.js';
 export {
   chooseAccel,
   GUEST_AGENT_PATH,
+  GUEST_TMPFS,
   Guest,
   type GuestBootOptions,
   KVM_PROBE_TIMEOUT_MS,
   type KvmVerdict,
+  keptDirectories,
   type QemuOptions,
   qemuArgs,
   removeStaleGuestDirs,

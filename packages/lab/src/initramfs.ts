@@ -14,7 +14,9 @@ export const CONTROL_PORT_NAME = 'lvsha.ctl';
  * The guest's /init. Kernel command-line parameters it reads:
  * lab.node=<host path of node>, lab.agent=<host path of the agent script>,
  * lab.share=<path where the exchange directory appears, same as on the host>,
- * lab.tmpfs=<comma-separated host directories to cover with a writable tmpfs>.
+ * lab.tmpfs=<comma-separated host directories to cover with a writable tmpfs>,
+ * lab.keep=<comma-separated host directories that stay visible even when they
+ * lie under one of those tmpfs (the project tree cloned into /tmp or /root)>.
  */
 export function initScript(modules: readonly string[]): string {
   return `#!/bin/sh
@@ -34,13 +36,14 @@ for m in ${modules.join(' ')}; do
   esac
   insmod /lib/modules/$m.ko $args || say "insmod $m failed"
 done
-NODE=; AGENT=; SHARE=; TMPFS=
+NODE=; AGENT=; SHARE=; TMPFS=; KEEP=
 for x in $(cat /proc/cmdline); do
   case "$x" in
     lab.node=*) NODE="\${x#lab.node=}" ;;
     lab.agent=*) AGENT="\${x#lab.agent=}" ;;
     lab.share=*) SHARE="\${x#lab.share=}" ;;
     lab.tmpfs=*) TMPFS="\${x#lab.tmpfs=}" ;;
+    lab.keep=*) KEEP="\${x#lab.keep=}" ;;
   esac
 done
 mkdir -p /host
@@ -51,10 +54,21 @@ mount -t devtmpfs devtmpfs /host/dev
 mkdir -p /host/dev/pts /host/dev/shm
 mount -t devpts devpts /host/dev/pts
 mount -t tmpfs tmpfs /host/dev/shm
+# Directories to keep are held aside before the tmpfs hide them, then put back.
+i=0
+for k in $(echo "$KEEP" | tr , ' '); do
+  mkdir -p /keep/$i && mount -o bind "/host$k" /keep/$i || say "cannot hold $k"
+  i=$((i+1))
+done
 for d in /tmp /run /var/tmp /var/log /root $(echo "$TMPFS" | tr , ' '); do
   mount -t tmpfs -o mode=0755 tmpfs /host$d || say "cannot mount tmpfs on $d"
 done
 chmod 1777 /host/tmp /host/var/tmp
+i=0
+for k in $(echo "$KEEP" | tr , ' '); do
+  mountpoint -q "/host$k" || { mkdir -p "/host$k" && mount -o bind /keep/$i "/host$k"; } || say "cannot keep $k"
+  i=$((i+1))
+done
 if [ -n "$SHARE" ]; then
   mkdir -p "/host$SHARE"
   mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 ${SHARE_TAG} "/host$SHARE" || say "cannot mount the share"

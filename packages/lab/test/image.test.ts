@@ -8,6 +8,7 @@ import {
   encodeCpio,
   guestImageStatus,
   initScript,
+  keptDirectories,
   LabError,
   moduleDepends,
   moduleKey,
@@ -145,6 +146,16 @@ describe('initramfs and qemu command line', () => {
     // Paths go on the kernel command line, split at spaces (and tmpfs at commas).
     expect(() => qemuArgs({ ...opts, share: '/a b' })).toThrow(LabError);
     expect(() => qemuArgs({ ...opts, tmpfs: ['/a,b'] })).toThrow(/spaces or commas/);
+    expect(qemuArgs({ ...opts, keep: ['/tmp/clone'] }).join(' ')).toContain('lab.keep=/tmp/clone');
+  });
+
+  it('keeps a project cloned under a guest tmpfs visible (the first directory below it)', () => {
+    expect(keptDirectories(['/tmp/ci-clone/packages/lab', '/tmp/ci-clone/packages/lab/agent/a.mjs'])).toEqual(
+      ['/tmp/ci-clone'],
+    );
+    expect(keptDirectories(['/root/lvs-ha/packages/ipvs', '/work/main/x'])).toEqual(['/root/lvs-ha']);
+    expect(keptDirectories(['/srv/x/y'], ['/srv'])).toEqual(['/srv/x']);
+    expect(keptDirectories(['/work/main', '/root', '/tmp'])).toEqual([]);
   });
 
   it('uses KVM only where a probe found it working', () => {
