@@ -54,6 +54,11 @@ export interface LdirectordMonitorConfig {
   skipped: { virtual: string; real: string; why: string }[];
 }
 
+/** ldirectord's ld_strip_brackets: [2001:db8::21] → 2001:db8::21. */
+function stripBrackets(host: string): string {
+  return /^\[(.*)\]$/.exec(host)?.[1] ?? host;
+}
+
 function isResolved(c: LdirectordConfig | LdResolvedConfig): c is LdResolvedConfig {
   return 'global' in c;
 }
@@ -73,7 +78,7 @@ function specFor(v: LdResolvedVirtual, request: string, receive: string): Monito
     virtual:
       a.kind === 'fwmark'
         ? { host: String(a.mark), port: 0 }
-        : { host: a.host, port: ldPortNumber(a.port) ?? Number(a.port) },
+        : { host: stripBrackets(a.host), port: ldPortNumber(a.port) ?? Number(a.port) },
   };
   // ldirectord's receive = "" means "anything": leave it out.
   if (receive !== '') spec.receive = receive;
@@ -117,10 +122,11 @@ export function monitorFromLdirectord(
         const p = SERVICE_TO_PORT[v.service.value];
         if (p !== undefined) spec.checkport = p;
       }
+      const host = stripBrackets(r.address);
       const s: LdirectordServer = {
-        id: `${v.id}/${r.address}:${port}`,
+        id: `${v.id}/${host}:${port}`,
         virtual: v.id,
-        target: { host: r.address, port },
+        target: { host, port },
         spec,
         interval: v.checkinterval.value,
         fall: v.failurecount.value,

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
@@ -181,6 +181,57 @@ describe('external', () => {
     expect(
       await checkExternal({ host: HOST, port: 80 }, { checkcommand: script, timeout: 0.3 }),
     ).toMatchObject({ ok: false, reason: 'timeout' });
+  });
+});
+
+describe('external as ldirectord runs it', () => {
+  it('passes the firewall mark and port 0 for a fwmark service, and its own environment', async () => {
+    const script = join(dir, 'env.sh');
+    writeFileSync(script, '#!/bin/sh\necho "$# $1 $2 $3 $4 $PERLIO $PROBES_TEST_VAR"\n');
+    chmodSync(script, 0o755);
+    process.env.PROBES_TEST_VAR = 'inherited';
+    try {
+      const r = await checkExternal(
+        { host: '192.0.2.21', port: 80 },
+        { checkcommand: script, virtual: { host: '7', port: 0 } },
+      );
+      expect(r).toMatchObject({ ok: true, detail: '4 7 0 192.0.2.21 80 perlio inherited\n' });
+    } finally {
+      delete process.env.PROBES_TEST_VAR;
+    }
+  });
+
+  it('external-perl: the script runs with perl (no exec bit needed), @ARGV and exit as ldirectord gives them', async () => {
+    const script = join(dir, 'check.pl');
+    writeFileSync(
+      script,
+      'my ($vip, $vport, $rip, $rport) = @ARGV;\nprint "$vip:$vport $rip:$rport\\n";\nexit($rport == 80 ? 0 : 1);\n',
+    );
+    const up = await checkExternal(
+      { host: '192.0.2.21', port: 80 },
+      { checkcommand: script, perl: true, virtual: { host: '192.0.2.50', port: 80 } },
+    );
+    expect(up).toMatchObject({ ok: true, detail: '192.0.2.50:80 192.0.2.21:80\n' });
+    const down = await checkExternal({ host: '192.0.2.21', port: 81 }, { checkcommand: script, perl: true });
+    expect(down).toMatchObject({ ok: false, reason: 'bad-response' });
+    expect(down.detail).toMatch(/^exit 1/);
+  });
+
+  it('at the timeout the command gets SIGTERM, as ldirectord sends it', async () => {
+    const script = join(dir, 'term.sh');
+    const mark = join(dir, 'term.mark');
+    writeFileSync(script, `#!/bin/sh\ntrap 'echo TERM > ${mark}; exit 3' TERM\nsleep 10 & wait\n`);
+    chmodSync(script, 0o755);
+    const r = await checkExternal({ host: HOST, port: 80 }, { checkcommand: script, timeout: 0.3 });
+    expect(r).toMatchObject({ ok: false, reason: 'timeout' });
+    expect(r.durationMs).toBeLessThan(1500);
+    await expect.poll(() => existsSync(mark)).toBe(true);
+  });
+
+  it('a command that cannot be started is down with the error', async () => {
+    const r = await checkExternal({ host: HOST, port: 80 }, { checkcommand: join(dir, 'missing') });
+    expect(r).toMatchObject({ ok: false, reason: 'error' });
+    expect(r.detail).toContain('ENOENT');
   });
 });
 

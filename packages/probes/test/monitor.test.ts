@@ -1,6 +1,18 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type CheckResult, Monitor, type MonitoredServer, type Transition } from '../src/index.js';
+import {
+  type CheckResult,
+  type CheckSpec,
+  type CheckTarget,
+  ldirectordTimeouts,
+  Monitor,
+  type MonitoredServer,
+  maintenanceFileNames,
+  type Transition,
+} from '../src/index.js';
 
 /** Timers fired by hand: the fake clock. */
 function fakeClock() {
@@ -153,5 +165,172 @@ describe('Monitor with real connect checks', () => {
     await expect.poll(() => m.state('rs1')?.up).toBe(false);
     expect(events.at(-1)?.result.reason).toBe('refused');
     m.stop();
+  });
+});
+
+describe('Monitor: ldirectord semantics', () => {
+  const recorder = (results: (spec: CheckSpec) => CheckResult = () => ok) => {
+    const calls: { spec: CheckSpec; target: CheckTarget }[] = [];
+    return {
+      calls,
+      check: async (spec: CheckSpec, target: CheckTarget) => {
+        calls.push({ spec, target });
+        return results(spec);
+      },
+    };
+  };
+  const rounds = async (clock: ReturnType<typeof fakeClock>, n: number) => {
+    for (let i = 0; i < n; i++) {
+      await flush();
+      clock.tick();
+    }
+    await flush();
+  };
+
+  it('checktype = N: negotiates first, then N connects, then negotiates again (num_connects)', async () => {
+    const clock = fakeClock();
+    const r = recorder();
+    const m = new Monitor([server('rs', { spec: { checktype: 4, service: 'http' } })], { ...clock, ...r });
+    await rounds(clock, 10);
+    expect(r.calls.map((c) => c.spec.checktype).join(' ')).toBe(
+      'negotiate connect connect connect connect negotiate connect connect connect connect negotiate',
+    );
+    m.stop();
+  });
+
+  it('checktype = N: a failed connect makes the next check negotiate; a failed negotiate negotiates again', async () => {
+    const clock = fakeClock();
+    const script = [ok, ok, bad, bad, ok, ok, ok];
+    const r = recorder(() => script.shift() ?? ok);
+    const m = new Monitor([server('rs', { spec: { checktype: 2 }, fall: 1 })], { ...clock, ...r });
+    await rounds(clock, 6);
+    expect(r.calls.map((c) => c.spec.checktype)).toEqual([
+      'negotiate', // ok
+      'connect', // ok
+      'connect', // fails: next negotiates
+      'negotiate', // fails: stays negotiate
+      'negotiate', // ok
+      'connect',
+      'connect',
+    ]);
+    m.stop();
+  });
+
+  it('checktimeout and negotiatetimeout default to each other, else 5 and 30 s', async () => {
+    expect(ldirectordTimeouts({})).toEqual({ timeout: 5, negotiatetimeout: 30 });
+    expect(ldirectordTimeouts({ negotiatetimeout: 20 })).toEqual({ timeout: 20, negotiatetimeout: 20 });
+    expect(ldirectordTimeouts({ timeout: 3 })).toEqual({ timeout: 3, negotiatetimeout: 3 });
+    expect(ldirectordTimeouts({ timeout: 3, negotiatetimeout: 9 })).toEqual({
+      timeout: 3,
+      negotiatetimeout: 9,
+    });
+    const clock = fakeClock();
+    const r = recorder();
+    const m = new Monitor([server('rs', { spec: { checktype: 'connect', negotiatetimeout: 20 } })], {
+      ...clock,
+      ...r,
+    });
+    await flush();
+    expect(r.calls[0]?.spec).toMatchObject({ timeout: 20, negotiatetimeout: 20 });
+    m.stop();
+  });
+
+  it('checks go to checkport, except external checks, which get the real port as ldirectord passes it', async () => {
+    const clock = fakeClock();
+    const r = recorder();
+    const m = new Monitor(
+      [
+        server('a', {
+          target: { host: '192.0.2.21', port: 80 },
+          spec: { checktype: 'connect', checkport: 8080 },
+        }),
+        server('b', {
+          target: { host: '192.0.2.22', port: 80 },
+          spec: { checktype: 'external-perl', checkport: 8080, checkcommand: '/x.pl' },
+        }),
+      ],
+      { ...clock, ...r },
+    );
+    await flush();
+    expect(r.calls.map((c) => c.target.port)).toEqual([8080, 80]);
+    expect(r.calls[1]?.spec).toMatchObject({ checktype: 'external', perl: true, checkcommand: '/x.pl' });
+    m.stop();
+  });
+
+  it('a connect check of a UDP service is a ping, as in ldirectord', async () => {
+    const clock = fakeClock();
+    const r = recorder();
+    const m = new Monitor([server('dns', { spec: { checktype: 'connect', protocol: 'udp' } })], {
+      ...clock,
+      ...r,
+    });
+    await flush();
+    expect(r.calls[0]?.spec.checktype).toBe('ping');
+    m.stop();
+  });
+
+  it('failurecount (fall): soft failures first, down at the Nth consecutive failure, a success resets', async () => {
+    const clock = fakeClock();
+    const script = [ok, bad, bad, ok, bad, bad, bad];
+    const events: Transition[] = [];
+    const m = new Monitor([server('rs', { fall: 3 })], {
+      ...clock,
+      check: async () => script.shift() ?? ok,
+    });
+    m.on('transition', (t) => events.push(t));
+    await rounds(clock, 6);
+    expect(events.map((e) => e.up)).toEqual([true, false]);
+    expect(m.state('rs')).toMatchObject({ up: false, rounds: 7, failures: 3 });
+    m.stop();
+  });
+
+  it('maintenancedir: a file named IP:port or IP forces the server down at once, without a check', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'probes-maint-'));
+    try {
+      const clock = fakeClock();
+      const r = recorder();
+      const events: Transition[] = [];
+      const m = new Monitor(
+        [
+          server('a', { target: { host: '192.0.2.21', port: 80 }, fall: 3 }),
+          server('b', { target: { host: '192.0.2.22', port: 80 }, names: ['rs2.example.org'] }),
+        ],
+        { ...clock, ...r, maintenancedir: dir },
+      );
+      m.on('transition', (t) => events.push(t));
+      await flush();
+      expect(m.states().map((s) => s.up)).toEqual([true, true]);
+      writeFileSync(join(dir, '192.0.2.21:80'), '');
+      writeFileSync(join(dir, 'rs2'), ''); // the short name of rs2.example.org
+      const before = r.calls.length;
+      await rounds(clock, 1);
+      expect(r.calls.length).toBe(before); // no check ran
+      expect(events.slice(2).map((e) => [e.id, e.up, e.result.reason])).toEqual([
+        ['a', false, 'maintenance'],
+        ['b', false, 'maintenance'],
+      ]);
+      rmSync(join(dir, '192.0.2.21:80'));
+      writeFileSync(join(dir, '192.0.2.21'), '');
+      await rounds(clock, 1);
+      expect(m.state('a')?.up).toBe(false);
+      rmSync(join(dir, '192.0.2.21'));
+      await rounds(clock, 1);
+      expect(m.state('a')?.up).toBe(true);
+      expect(m.state('b')?.up).toBe(false);
+      m.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('maintenance file names follow ldirectord: IP:port, IP, name:port, name, short:port, short', () => {
+    expect(maintenanceFileNames('172.16.1.2', 4444, ['realserver2.example.com'])).toEqual([
+      '172.16.1.2:4444',
+      '172.16.1.2',
+      'realserver2.example.com:4444',
+      'realserver2.example.com',
+      'realserver2:4444',
+      'realserver2',
+    ]);
   });
 });
