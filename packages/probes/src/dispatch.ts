@@ -12,6 +12,7 @@ import { checkFtp } from './services/ftp.js';
 import { checkImap, checkPop } from './services/mail.js';
 import type { ServiceOptions } from './services/session.js';
 import { checkSmtp } from './services/smtp.js';
+import { checkMysql, checkPgsql } from './services/sql.js';
 
 export type CheckType = 'connect' | 'negotiate' | 'external' | 'on' | 'off' | number;
 export type Service =
@@ -69,6 +70,10 @@ export function runCheck(
     case 'imap':
     case 'imaps':
       return checkImap(target, { ...opts, tls: spec.service === 'imaps' }, signal);
+    case 'mysql':
+      return checkMysql(target, opts, signal);
+    case 'pgsql':
+      return checkPgsql(target, opts, signal);
     case 'dns':
       return checkDns(target, opts, signal);
     default:

@@ -21,3 +21,4 @@ export { checkFtp, parsePasv } from './services/ftp.js';
 export type { ServiceOptions } from './services/session.js';
 export { checkSmtp } from './services/smtp.js';
 export { checkImap, checkPop, imapQuote } from './services/mail.js';
+export { checkMysql, checkPgsql, sqlQuery } from './services/sql.js';
