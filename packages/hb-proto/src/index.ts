@@ -1,2 +1,45 @@
-/** Package name, until the package's own issue gives it content. */
+export type { AuthCounters, AuthKeyEntry, AuthMethod, Keyring } from './auth.js';
+export { Authenticator, computeDigest, heartbeatCrc, keyring, keyringFromAuthkeys } from './auth.js';
+export {
+  CLASSIC_END,
+  CLASSIC_START,
+  classicLength,
+  classicSigningText,
+  decodeClassic,
+  decodeNetstring,
+  encodeClassic,
+  encodeNetstring,
+  MAX_DEPTH,
+  MAX_WIRE_LENGTH,
+  NETSTRING_END,
+  NETSTRING_START,
+  netstringLength,
+} from './codec.js';
+export { HbProtoError, type HbProtoErrorCode } from './errors.js';
+export type { HbField, HbFieldType, HbMessage } from './message.js';
+export {
+  F,
+  FIELD_TYPE_NUMBERS,
+  getBinary,
+  getString,
+  message,
+  NOSEQ_PREFIX,
+  setBinary,
+  setString,
+  T,
+  toObject,
+} from './message.js';
+export type { DecodedPacket, EncodePacketOptions, WireFormat } from './packet.js';
+export {
+  addMessageAuth,
+  COMPRESSED_PAYLOAD,
+  COMPRESSION_ALGORITHM,
+  decodePacket,
+  decompressMessage,
+  encodePacket,
+  encodingLength,
+  MAX_UNCOMPRESSED,
+  openPacket,
+} from './packet.js';
+
 export const packageName = '@lvs-ha/hb-proto';
