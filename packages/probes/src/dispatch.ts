@@ -26,6 +26,8 @@ export type Service =
   | 'pops'
   | 'imap'
   | 'imaps'
+  | 'mysql'
+  | 'pgsql'
   | 'dns'
   | 'none';
 
