@@ -1,0 +1,191 @@
+// Table changes as data (what apply() sends and reconcile() returns), their
+// encoding into IPVS messages, and the sentence for a refusal. Pure.
+import { IpvsKernelError } from './errors.js';
+import { encodeIpvsMessage } from './genl.js';
+import {
+  type DestinationSpec,
+  describeDestination,
+  describeService,
+  encodeDestination,
+  encodeDestinationKey,
+  encodeService,
+  encodeServiceKey,
+  type ServiceKey,
+  type ServiceSpec,
+  serviceKeyOf,
+} from './model.js';
+import { IPVS_CMD, IPVS_CMD_NAME } from './schema.js';
+
+export type Operation =
+  | { op: 'add-service'; service: ServiceSpec }
+  | { op: 'edit-service'; service: ServiceSpec }
+  | { op: 'delete-service'; service: ServiceKey }
+  | { op: 'add-destination'; service: ServiceKey; destination: DestinationSpec }
+  | { op: 'edit-destination'; service: ServiceKey; destination: DestinationSpec }
+  | { op: 'delete-destination'; service: ServiceKey; destination: Pick<DestinationSpec, 'address' | 'port'> };
+
+/** The IPVS message for one operation (seq and REQUEST/ACK flags are the channel's). */
+export function encodeOperation(op: Operation, familyId: number): Uint8Array {
+  switch (op.op) {
+    case 'add-service':
+      return encodeIpvsMessage({
+        familyId,
+        cmd: IPVS_CMD.NEW_SERVICE,
+        attrs: { service: encodeService(op.service) },
+      });
+    case 'edit-service':
+      return encodeIpvsMessage({
+        familyId,
+        cmd: IPVS_CMD.SET_SERVICE,
+        attrs: { service: encodeService(op.service) },
+      });
+    case 'delete-service':
+      return encodeIpvsMessage({
+        familyId,
+        cmd: IPVS_CMD.DEL_SERVICE,
+        attrs: { service: encodeServiceKey(op.service) },
+      });
+    case 'add-destination':
+    case 'edit-destination':
+      return encodeIpvsMessage({
+        familyId,
+        cmd: op.op === 'add-destination' ? IPVS_CMD.NEW_DEST : IPVS_CMD.SET_DEST,
+        attrs: { service: encodeServiceKey(op.service), dest: encodeDestination(op.destination) },
+      });
+    case 'delete-destination': {
+      const dest = encodeDestinationKey(op.destination);
+      // DEL_DEST needs only address and port (and the family where it differs).
+      return encodeIpvsMessage({
+        familyId,
+        cmd: IPVS_CMD.DEL_DEST,
+        attrs: { service: encodeServiceKey(op.service), dest },
+      });
+    }
+  }
+}
+
+const ERRNO = {
+  EPERM: 1,
+  ENOENT: 2,
+  ESRCH: 3,
+  EEXIST: 17,
+  ENODEV: 19,
+  EINVAL: 22,
+  EBUSY: 16,
+  EAFNOSUPPORT: 97,
+};
+
+function permission(cmd: number, errno: number): IpvsKernelError {
+  return new IpvsKernelError(
+    'PERMISSION_DENIED',
+    IPVS_CMD_NAME[cmd] ?? String(cmd),
+    errno,
+    'changing IPVS needs root (CAP_NET_ADMIN); nothing was changed',
+  );
+}
+
+/** The typed error for a refused operation. */
+export function operationError(op: Operation, errno: number): IpvsKernelError {
+  const svc = describeService(serviceKeyOf(op.service));
+  const cmd = {
+    'add-service': IPVS_CMD.NEW_SERVICE,
+    'edit-service': IPVS_CMD.SET_SERVICE,
+    'delete-service': IPVS_CMD.DEL_SERVICE,
+    'add-destination': IPVS_CMD.NEW_DEST,
+    'edit-destination': IPVS_CMD.SET_DEST,
+    'delete-destination': IPVS_CMD.DEL_DEST,
+  }[op.op];
+  const name = IPVS_CMD_NAME[cmd] as string;
+  if (errno === ERRNO.EPERM) return permission(cmd, errno);
+  if (errno === ERRNO.ESRCH)
+    return new IpvsKernelError('NO_SUCH_SERVICE', name, errno, `service ${svc} does not exist`);
+  if (op.op === 'add-service' || op.op === 'edit-service') {
+    const s = op.service;
+    if (errno === ERRNO.EEXIST)
+      return new IpvsKernelError('SERVICE_EXISTS', name, errno, `service ${svc} already exists`);
+    if (errno === ERRNO.ENOENT) {
+      const sched = s.scheduler ?? 'wlc';
+      return new IpvsKernelError(
+        'SCHEDULER_NOT_FOUND',
+        name,
+        errno,
+        s.pe
+          ? `scheduler \`${sched}\` or persistence engine \`${s.pe}\` is not loaded (no module ip_vs_${sched} / ip_vs_pe_${s.pe})`
+          : `scheduler \`${sched}\` is not loaded (no module ip_vs_${sched})`,
+      );
+    }
+    if (errno === ERRNO.EINVAL) {
+      const why =
+        s.onePacket && s.protocol !== 'udp'
+          ? 'one-packet scheduling is only for UDP services'
+          : 'the kernel found the settings invalid (protocol, address, netmask or flags)';
+      return new IpvsKernelError(
+        'KERNEL',
+        name,
+        errno,
+        `cannot ${op.op === 'add-service' ? 'add' : 'edit'} service ${svc}: ${why}`,
+      );
+    }
+    return new IpvsKernelError(
+      'KERNEL',
+      name,
+      errno,
+      `the kernel refused to ${op.op.replace('-', ' ')} ${svc}`,
+    );
+  }
+  if (op.op === 'delete-service')
+    return new IpvsKernelError('KERNEL', name, errno, `the kernel refused to delete service ${svc}`);
+  const rs = describeDestination(op.destination);
+  if (errno === ERRNO.EEXIST)
+    return new IpvsKernelError(
+      'DESTINATION_EXISTS',
+      name,
+      errno,
+      `real server ${rs} already exists in service ${svc}`,
+    );
+  if (errno === ERRNO.ENOENT)
+    return new IpvsKernelError(
+      'NO_SUCH_DESTINATION',
+      name,
+      errno,
+      `real server ${rs} is not in service ${svc}`,
+    );
+  if (errno === ERRNO.EINVAL || errno === ERRNO.EAFNOSUPPORT)
+    return new IpvsKernelError(
+      'KERNEL',
+      name,
+      errno,
+      `cannot ${op.op === 'add-destination' ? 'add' : 'edit'} real server ${rs} in service ${svc}: the kernel found the settings invalid (weight, thresholds, forwarding method or address family: a real server of another family needs ipip forwarding)`,
+    );
+  return new IpvsKernelError(
+    'KERNEL',
+    name,
+    errno,
+    `the kernel refused to ${op.op.replace('-', ' ')} ${rs} in service ${svc}`,
+  );
+}
+
+/** The typed error for a refused command without an operation (daemon, config…). */
+export function commandError(
+  cmd: number,
+  errno: number,
+  what: string,
+  service?: ServiceKey,
+): IpvsKernelError {
+  const name = IPVS_CMD_NAME[cmd] ?? String(cmd);
+  if (errno === ERRNO.EPERM) return permission(cmd, errno);
+  if (cmd === IPVS_CMD.NEW_DAEMON && errno === ERRNO.EEXIST)
+    return new IpvsKernelError('DAEMON_RUNNING', name, errno, `${what}: that sync daemon is already running`);
+  if (cmd === IPVS_CMD.NEW_DAEMON && errno === ERRNO.ENODEV)
+    return new IpvsKernelError('KERNEL', name, errno, `${what}: no such interface`);
+  if (errno === ERRNO.ESRCH)
+    return new IpvsKernelError(
+      'NO_SUCH_SERVICE',
+      name,
+      errno,
+      service
+        ? `service ${describeService(serviceKeyOf(service))} does not exist`
+        : `${what}: no such service`,
+    );
+  return new IpvsKernelError('KERNEL', name, errno, `the kernel refused to ${what}`);
+}

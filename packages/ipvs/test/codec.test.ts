@@ -1,0 +1,203 @@
+import { describe, expect, it } from 'vitest';
+import {
+  canonicalAddress,
+  DecodeError,
+  decodeDestination,
+  decodeIpvsMessage,
+  decodeService,
+  encodeDestination,
+  encodeIpvsMessage,
+  encodeOperation,
+  encodeService,
+  InvalidArgumentError,
+  IPVS_CMD,
+  ipvsMessageLength,
+  NLM_F,
+} from '../src/index.js';
+
+const hex = (s: string) =>
+  Uint8Array.from(s.replace(/#.*$/gm, '').replace(/\s+/g, '').match(/../g) ?? [], (b) =>
+    Number.parseInt(b, 16),
+  );
+const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+// Derived by hand from include/uapi/linux/ip_vs.h (x86-64, little-endian):
+// NEW_SERVICE (1) for TCP 192.0.2.50:80 wrr, family id 0x20, seq 1, REQUEST|ACK.
+export const GOLDEN_NEW_SERVICE = hex(`
+  68000000 2000 0500 01000000 00000000   # nlmsghdr: len 104, type 0x20, flags REQUEST|ACK, seq 1, pid 0
+  01010000                               # genlmsghdr: cmd NEW_SERVICE, version 1
+  5400 0180                              # IPVS_CMD_ATTR_SERVICE with NLA_F_NESTED, 84 bytes
+    0600 0100 0200 0000                  # AF = AF_INET (u16)
+    0600 0200 0600 0000                  # PROTOCOL = IPPROTO_TCP (u16)
+    1400 0300 c0000232 00000000 00000000 00000000   # ADDR: union nf_inet_addr, 16 bytes
+    0600 0400 0050 0000                  # PORT = 80 (be16)
+    0800 0600 77727200                   # SCHED_NAME "wrr" NUL
+    0c00 0700 00000000 fdffffff          # FLAGS: struct ip_vs_flags, flags 0, mask all but HASHED
+    0800 0800 00000000                   # TIMEOUT = 0
+    0800 0900 ffffffff                   # NETMASK = 255.255.255.255 (be32)
+`);
+
+// DEL_DEST (7): real server [2001:db8::21]:443 out of fwmark 8 (IPv6).
+export const GOLDEN_DEL_DEST = hex(`
+  50000000 2000 0500 02000000 00000000
+  07010000
+  1400 0180
+    0600 0100 0a00 0000
+    0800 0500 08000000
+  2800 0280
+    1400 0100 20010db8 00000000 00000000 00000021
+    0600 0200 01bb 0000
+    0600 0b00 0a00 0000
+`);
+
+describe('golden byte vectors (from the uapi header)', () => {
+  it('encodes NEW_SERVICE for TCP 192.0.2.50:80 wrr byte for byte', () => {
+    const m = encodeIpvsMessage({
+      familyId: 0x20,
+      cmd: IPVS_CMD.NEW_SERVICE,
+      seq: 1,
+      flags: NLM_F.REQUEST | NLM_F.ACK,
+      attrs: {
+        service: encodeService({ protocol: 'tcp', address: '192.0.2.50', port: 80, scheduler: 'wrr' }),
+      },
+    });
+    expect(toHex(m)).toBe(toHex(GOLDEN_NEW_SERVICE));
+    expect(m.length).toBe(104);
+    expect(ipvsMessageLength({ cmd: IPVS_CMD.NEW_SERVICE, attrs: decodeIpvsMessage(m).attrs })).toBe(104);
+  });
+
+  it('encodes DEL_DEST for an IPv6 real server of an IPv6 fwmark service', () => {
+    const m = encodeOperation(
+      {
+        op: 'delete-destination',
+        service: { fwmark: 8, family: 'inet6' },
+        destination: { address: '2001:db8::21', port: 443 },
+      },
+      0x20,
+    );
+    const dv = new DataView(m.buffer);
+    dv.setUint32(8, 2, true);
+    expect(toHex(m)).toBe(toHex(GOLDEN_DEL_DEST));
+  });
+
+  it('decodes a GET_INFO reply (SET_INFO with version and table size)', () => {
+    const m = decodeIpvsMessage(
+      hex('24000000 2000 0000 09000000 00000000 0e010000 08000100 01020100 08000200 00100000'),
+    );
+    expect(m).toMatchObject({
+      familyId: 0x20,
+      cmd: IPVS_CMD.SET_INFO,
+      seq: 9,
+      attrs: { version: 0x010201, connTabSize: 4096 },
+    });
+  });
+
+  it('round-trips every service option through encode and decode', () => {
+    const spec = {
+      protocol: 'udp' as const,
+      address: '2001:db8::50',
+      port: 53,
+      scheduler: 'mh',
+      persistent: 60,
+      netmask: 64,
+      onePacket: true,
+      schedulerFlags: ['mh-fallback' as const, 'mh-port' as const],
+      pe: 'sip',
+    };
+    const m = decodeIpvsMessage(
+      encodeIpvsMessage({ familyId: 30, cmd: 1, attrs: { service: encodeService(spec) } }),
+    );
+    const s = decodeService(m.attrs.service ?? {});
+    expect(s).toMatchObject({ ...spec, family: 'inet6', hashed: false, flags: 0x1 | 0x4 | 0x8 | 0x10 });
+  });
+
+  it('round-trips a tunnelled real server with GUE port and checksum', () => {
+    const d = {
+      address: '198.51.100.7',
+      port: 8080,
+      forward: 'ipip' as const,
+      weight: 7,
+      upperThreshold: 100,
+      lowerThreshold: 10,
+      tunnelType: 'gue' as const,
+      tunnelPort: 6080,
+      tunnelChecksum: 'remcsum' as const,
+    };
+    const m = decodeIpvsMessage(
+      encodeIpvsMessage({ familyId: 30, cmd: 5, attrs: { dest: encodeDestination(d) } }),
+    );
+    expect(decodeDestination(m.attrs.dest ?? {})).toMatchObject({ ...d, family: 'inet' });
+  });
+});
+
+describe('typed decode errors', () => {
+  it('reports truncation at every cut of a valid message', () => {
+    for (let cut = 1; cut < GOLDEN_NEW_SERVICE.length; cut++) {
+      const e = (() => {
+        try {
+          decodeIpvsMessage(GOLDEN_NEW_SERVICE.subarray(0, cut));
+        } catch (err) {
+          return err;
+        }
+      })();
+      expect(e, `cut at ${cut}`).toBeInstanceOf(DecodeError);
+      expect((e as DecodeError).code).toBe('DECODE');
+    }
+  });
+
+  it('reports an attribute whose length does not fit its type, with the offset', () => {
+    const bad = Uint8Array.from(GOLDEN_NEW_SERVICE);
+    bad[24] = 5; // AF attribute claims 5 bytes: 1 byte of payload for a u16
+    const e = (() => {
+      try {
+        decodeIpvsMessage(bad);
+      } catch (err) {
+        return err as DecodeError;
+      }
+    })();
+    expect(e).toBeInstanceOf(DecodeError);
+    expect(e?.offset).toBe(24);
+    expect(e?.message).toMatch(/service\.af is 1 bytes, expected 2/);
+  });
+
+  it('skips attributes it does not know (a newer kernel)', () => {
+    const m = hex(
+      '2c000000 2000 0000 09000000 00000000 0e010000 08000100 01020100 08006300 ffffffff 08000200 00100000',
+    );
+    expect(decodeIpvsMessage(m).attrs).toEqual({ version: 0x010201, connTabSize: 4096 });
+  });
+});
+
+describe('bad input is refused before anything is sent', () => {
+  it.each([
+    [{ protocol: 'tcp', address: '192.0.2.300', port: 80 }, /not an IPv4 or IPv6 address/],
+    [{ protocol: 'tcp', address: '192.0.2.1', port: 70000 }, /service port/],
+    [{ protocol: 'icmp', address: '192.0.2.1', port: 1 }, /protocol/],
+    [{ fwmark: 0 }, /fwmark/],
+    [
+      { protocol: 'tcp', address: '192.0.2.1', port: 1, scheduler: 'a-very-long-scheduler-name' },
+      /longer than 15/,
+    ],
+    [{ protocol: 'tcp', address: '192.0.2.1', port: 1, persistent: 10, netmask: '2001:db8::' }, /netmask/],
+  ])('%j', (spec, why) => {
+    expect(() => encodeOperation({ op: 'add-service', service: spec as never }, 1)).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => encodeOperation({ op: 'add-service', service: spec as never }, 1)).toThrow(why);
+  });
+});
+
+describe('addresses are formatted as inet_ntop does', () => {
+  it.each([
+    ['2001:0db8:0000:0000:0000:0000:0000:0001', '2001:db8::1'],
+    ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+    ['0:0:0:0:0:0:0:0', '::'],
+    ['::ffff:192.0.2.1', '::ffff:192.0.2.1'],
+    ['::192.0.2.1', '::192.0.2.1'],
+    ['2001:db8:1:2:3:4:5:0', '2001:db8:1:2:3:4:5:0'],
+    ['fe80::', 'fe80::'],
+    ['[2001:db8::50]', '2001:db8::50'],
+  ])('%s → %s', (input, want) => {
+    expect(canonicalAddress(input)).toBe(want);
+  });
+});
