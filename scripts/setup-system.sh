@@ -22,8 +22,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   else
     echo "setup-system: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
+    # Servers are installed for the tests to start their own instances (own
+    # config, own namespace): keep their packages from starting system-wide
+    # daemons on this machine (policy-rc.d 101 = "action forbidden").
+    policy=
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && policy=1
+    fi
+    trap '[ -n "$policy" ] && rm -f /usr/sbin/policy-rc.d' EXIT
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    [ -n "$policy" ] && rm -f /usr/sbin/policy-rc.d
+    policy=
   fi
 fi
 
