@@ -9,6 +9,7 @@ import {
 } from './check.js';
 import { checkDns } from './services/dns.js';
 import { checkFtp } from './services/ftp.js';
+import { checkLdap } from './services/ldap.js';
 import { checkImap, checkPop } from './services/mail.js';
 import type { ServiceOptions } from './services/session.js';
 import { checkSmtp } from './services/smtp.js';
@@ -28,6 +29,8 @@ export type Service =
   | 'imaps'
   | 'mysql'
   | 'pgsql'
+  | 'ldap'
+  | 'ldaps'
   | 'dns'
   | 'none';
 
@@ -76,6 +79,9 @@ export function runCheck(
       return checkMysql(target, opts, signal);
     case 'pgsql':
       return checkPgsql(target, opts, signal);
+    case 'ldap':
+    case 'ldaps':
+      return checkLdap(target, { ...opts, tls: spec.service === 'ldaps' }, signal);
     case 'dns':
       return checkDns(target, opts, signal);
     default:

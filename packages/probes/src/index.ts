@@ -22,3 +22,4 @@ export type { ServiceOptions } from './services/session.js';
 export { checkSmtp } from './services/smtp.js';
 export { checkImap, checkPop, imapQuote } from './services/mail.js';
 export { checkMysql, checkPgsql, sqlQuery } from './services/sql.js';
+export { checkLdap, ldapBase } from './services/ldap.js';
