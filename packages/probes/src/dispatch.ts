@@ -11,6 +11,7 @@ import { checkDns } from './services/dns.js';
 import { checkFtp } from './services/ftp.js';
 import { checkLdap } from './services/ldap.js';
 import { checkImap, checkPop } from './services/mail.js';
+import { checkRadius } from './services/radius.js';
 import type { ServiceOptions } from './services/session.js';
 import { checkSmtp } from './services/smtp.js';
 import { checkMysql, checkPgsql } from './services/sql.js';
@@ -31,6 +32,7 @@ export type Service =
   | 'pgsql'
   | 'ldap'
   | 'ldaps'
+  | 'radius'
   | 'dns'
   | 'none';
 
@@ -82,6 +84,8 @@ export function runCheck(
     case 'ldap':
     case 'ldaps':
       return checkLdap(target, { ...opts, tls: spec.service === 'ldaps' }, signal);
+    case 'radius':
+      return checkRadius(target, opts, signal);
     case 'dns':
       return checkDns(target, opts, signal);
     default:

@@ -23,3 +23,4 @@ export { checkSmtp } from './services/smtp.js';
 export { checkImap, checkPop, imapQuote } from './services/mail.js';
 export { checkMysql, checkPgsql, sqlQuery } from './services/sql.js';
 export { checkLdap, ldapBase } from './services/ldap.js';
+export { checkRadius } from './services/radius.js';
