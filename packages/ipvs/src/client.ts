@@ -28,7 +28,9 @@ import {
   type Timeouts,
 } from './model.js';
 import { commandError, encodeOperation, type Operation, operationError } from './operations.js';
+import { planReconcile, type ReconcileOptions } from './reconcile.js';
 import { IPVS_CMD, IPVS_GENL_NAME, type IpvsAttrs } from './schema.js';
+import type { DesiredService } from './text.js';
 import { type NetlinkTransport, openSocketTransport } from './transport.js';
 
 /** A service with its real servers. */
@@ -37,6 +39,20 @@ export type TableService = Service & { destinations: Destination[] };
 export interface IpvsOpenOptions extends ChannelOptions {
   /** Use this transport instead of a new netlink socket (tests, other addons). */
   transport?: NetlinkTransport;
+}
+
+export interface ReconcileResult {
+  /** The operations sent, in order (empty when the table was already right). */
+  operations: Operation[];
+  /** The refusals, if any (the other operations were still applied). */
+  errors: IpvsKernelError[];
+}
+
+export interface IpvsReconcileOptions extends ReconcileOptions {
+  /** The current table, if the caller has it (saves reading it: 1 + one dump per service). */
+  current?: readonly TableService[];
+  /** Plan only: return the operations without sending them. */
+  dryRun?: boolean;
 }
 
 /** Outcome of one operation of apply(): `error` set when the kernel refused it. */
@@ -124,6 +140,21 @@ export class Ipvs {
   private async one(op: Operation): Promise<void> {
     const [r] = await this.apply([op]);
     if (r?.error) throw r.error;
+  }
+
+  /**
+   * Brings the kernel's table to `desired` with the fewest operations (see
+   * planReconcile) and returns what it changed.
+   */
+  async reconcile(
+    desired: readonly DesiredService[],
+    options: IpvsReconcileOptions = {},
+  ): Promise<ReconcileResult> {
+    const current = options.current ?? (await this.getTable());
+    const operations = planReconcile(current, desired, options);
+    if (options.dryRun) return { operations, errors: [] };
+    const results = await this.apply(operations);
+    return { operations, errors: results.flatMap((r) => (r.error ? [r.error] : [])) };
   }
 
   /** One service with its settings and counters. Throws NO_SUCH_SERVICE. */

@@ -9,6 +9,8 @@ export {
   type ApplyResult,
   Ipvs,
   type IpvsOpenOptions,
+  type IpvsReconcileOptions,
+  type ReconcileResult,
   type TableService,
 } from './client.js';
 export {
@@ -75,6 +77,7 @@ export {
   type TunnelType,
 } from './model.js';
 export { encodeOperation, type Operation, operationError } from './operations.js';
+export { planReconcile, type ReconcileOptions } from './reconcile.js';
 export {
   type AttrSpec,
   COMMAND_SCHEMA,
@@ -96,4 +99,14 @@ export {
   STATS64_SCHEMA,
   schemaForCommand,
 } from './schema.js';
+export {
+  compareDestinations,
+  compareServices,
+  type DesiredService,
+  formatList,
+  formatSave,
+  type ListFormat,
+  type ListOptions,
+  parseSave,
+} from './text.js';
 export { type NetlinkTransport, openSocketTransport, type SocketTransportOptions } from './transport.js';

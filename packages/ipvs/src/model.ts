@@ -410,8 +410,9 @@ export function decodeDestination(raw: RawDest, serviceFamily: Family = 'inet'):
     inactiveConns: raw.inactConns ?? 0,
     persistentConns: raw.persistConns ?? 0,
   };
-  if (forward === 'ipip' && raw.tunType !== undefined) {
-    out.tunnelType = TUN_NAME[raw.tunType] ?? 'ipip';
+  if (forward === 'ipip') {
+    // Kernels before 5.2 send no tunnel type: that is plain IPIP.
+    out.tunnelType = TUN_NAME[raw.tunType ?? 0] ?? 'ipip';
     if (out.tunnelType === 'gue') out.tunnelPort = raw.tunPort ?? 0;
     if (out.tunnelType !== 'ipip') {
       const f = raw.tunFlags ?? 0;
