@@ -13,6 +13,7 @@ import { checkLdap } from './services/ldap.js';
 import { checkImap, checkPop } from './services/mail.js';
 import { checkRadius } from './services/radius.js';
 import type { ServiceOptions } from './services/session.js';
+import { checkSip } from './services/sip.js';
 import { checkSmtp } from './services/smtp.js';
 import { checkMysql, checkPgsql } from './services/sql.js';
 
@@ -33,6 +34,7 @@ export type Service =
   | 'ldap'
   | 'ldaps'
   | 'radius'
+  | 'sip'
   | 'dns'
   | 'none';
 
@@ -86,6 +88,8 @@ export function runCheck(
       return checkLdap(target, { ...opts, tls: spec.service === 'ldaps' }, signal);
     case 'radius':
       return checkRadius(target, opts, signal);
+    case 'sip':
+      return checkSip(target, opts, signal);
     case 'dns':
       return checkDns(target, opts, signal);
     default:

@@ -24,3 +24,4 @@ export { checkImap, checkPop, imapQuote } from './services/mail.js';
 export { checkMysql, checkPgsql, sqlQuery } from './services/sql.js';
 export { checkLdap, ldapBase } from './services/ldap.js';
 export { checkRadius } from './services/radius.js';
+export { checkSip, parseSipResponse, sipOptionsRequest } from './services/sip.js';

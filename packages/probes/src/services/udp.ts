@@ -9,7 +9,7 @@ import type { CheckTarget } from '../check.js';
  */
 export function udpExchange(
   target: CheckTarget,
-  payload: Uint8Array,
+  payload: Uint8Array | ((local: { address: string; port: number }) => Uint8Array),
   signal: AbortSignal,
   accept: (msg: Buffer) => boolean = () => true,
 ): Promise<Buffer> {
@@ -30,6 +30,9 @@ export function udpExchange(
     sock.on('message', (msg) => {
       if (accept(msg)) finish(undefined, msg);
     });
-    sock.connect(target.port, target.host, () => sock.send(payload));
+    // SIP names its own address and port in the request: build it once connected.
+    sock.connect(target.port, target.host, () =>
+      sock.send(typeof payload === 'function' ? payload(sock.address()) : payload),
+    );
   });
 }
