@@ -16,6 +16,16 @@ export {
   netstringLength,
 } from './codec.js';
 export { HbProtoError, type HbProtoErrorCode } from './errors.js';
+export type {
+  LinkState,
+  LinkStatus,
+  MembershipCounters,
+  MembershipEvents,
+  MembershipOptions,
+  NodeStatus,
+  PeerState,
+} from './membership.js';
+export { Membership } from './membership.js';
 export type { HbField, HbFieldType, HbMessage } from './message.js';
 export {
   F,
@@ -29,6 +39,8 @@ export {
   T,
   toObject,
 } from './message.js';
+export type { HeartbeatNodeOptions, NodeEvents, NodeMedium } from './node.js';
+export { HeartbeatNode, mediumName } from './node.js';
 export type { DecodedPacket, EncodePacketOptions, WireFormat } from './packet.js';
 export {
   addMessageAuth,

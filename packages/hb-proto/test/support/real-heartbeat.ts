@@ -118,10 +118,10 @@ export class RealHeartbeat {
     }
   }
 
-  /** `cl_status ARGS` as the real node sees it (trimmed stdout, '' on failure). */
+  /** `cl_status ARGS` as the real node sees it (trimmed stdout; its exit code says e.g. dead = 2, so not checked). */
   async clStatus(...args: string[]): Promise<string> {
     const r = await this.inside(['cl_status', ...args]);
-    return r.code === 0 ? r.stdout.trim() : '';
+    return r.stdout.trim();
   }
 
   /** Polls cl_status until it prints `want` (or until timeoutMs). Returns the last answer. */

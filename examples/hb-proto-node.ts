@@ -1,0 +1,38 @@
+// A Heartbeat cluster node in a few lines: reads ha.cf and authkeys, joins
+// the cluster (real Heartbeat 3.0.6 nodes included) and prints one JSON line
+// per event. Run as root inside the namespace that has the ha.cf media, e.g.
+//
+//   ip netns exec load2 pnpm --filter @lvs-ha/hb-proto exec tsx ../../examples/hb-proto-node.ts /etc/ha.d load2
+//
+// SIGTERM leaves cleanly (peers see "shutdone"); SIGKILL is a crash.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAuthkeys, parseHaCf } from '@lvs-ha/ha-config';
+import { HeartbeatNode } from '@lvs-ha/hb-proto';
+
+const [dir = '/etc/ha.d', name = (await import('node:os')).hostname()] = process.argv.slice(2);
+const say = (event: string, detail: object = {}) => console.log(JSON.stringify({ event, ...detail }));
+
+const haCf = parseHaCf(readFileSync(join(dir, 'ha.cf'), 'utf8'), { file: join(dir, 'ha.cf') });
+const keysFile = join(dir, 'authkeys');
+const authkeys = parseAuthkeys(readFileSync(keysFile, 'utf8'), {
+  file: keysFile,
+  mode: statSync(keysFile).mode & 0o7777,
+});
+for (const p of [...haCf.problems, ...authkeys.problems])
+  if (p.severity === 'error') say('config-error', { message: p.message });
+
+const node = new HeartbeatNode(HeartbeatNode.optionsFromHaCf(haCf.value.settings, name, authkeys.value));
+node.on('status', (node, status, previous) => say('status', { node, status, previous }));
+node.on('link', (node, medium, status) => say('link', { node, medium, status }));
+node.on('late', (node, intervalMs) => say('late', { node, intervalMs }));
+node.on('message', (msg, from) =>
+  say('message', { from, type: msg.fields.find((f) => f.name === 't')?.value }),
+);
+node.on('rejected', (e, from) => say('rejected', { from, code: e.code, message: e.message }));
+node.on('error', (e) => say('error', { message: e.message }));
+await node.start();
+say('started', { node: node.membership.node, media: node.membership.media });
+
+process.on('SIGTERM', () => void node.close({ graceful: true }).then(() => process.exit(0)));
+process.on('SIGINT', () => void node.close({ graceful: true }).then(() => process.exit(0)));

@@ -1,0 +1,236 @@
+// The sockets around Membership: UDP media as ha.cf names them (bcast,
+// ucast, mcast), authentication on every packet in and out, and the timers.
+//
+// Heartbeat binds its sockets to the device (SO_BINDTODEVICE); Node's dgram
+// cannot. We get the same traffic this way:
+//   bcast IFACE       receive on a socket bound to IFACE's broadcast address
+//                     (only broadcasts to that segment arrive), send from a
+//                     socket bound to IFACE's address to the broadcast address;
+//   ucast IFACE PEER  receive on IFACE's address, send to PEER;
+//   mcast IFACE G P T L  receive on G:P joined on IFACE's address, send with
+//                     IFACE as the multicast interface, TTL T, loop L.
+// What differs: a packet for the same address arriving on another device
+// (possible only with odd routing) is accepted, and the interface must have
+// its IPv4 address when the node starts.
+import { createSocket, type Socket } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { networkInterfaces } from 'node:os';
+import type { Authkeys, HaCfSettings, HaMedium } from '@lvs-ha/ha-config';
+import { Authenticator, type Keyring } from './auth.js';
+import { HbProtoError } from './errors.js';
+import { Membership, type MembershipEvents, type MembershipOptions, type NodeStatus } from './membership.js';
+import type { HbMessage } from './message.js';
+import { encodePacket, openPacket } from './packet.js';
+
+export type NodeMedium =
+  | { type: 'bcast'; interface: string; port?: number }
+  | { type: 'ucast'; interface: string; peer: string; port?: number }
+  | { type: 'mcast'; interface: string; group: string; port?: number; ttl?: number; loop?: boolean };
+
+export interface HeartbeatNodeOptions extends Omit<MembershipOptions, 'media'> {
+  media: readonly (NodeMedium | HaMedium)[];
+  /** keys: a Keyring, or authkeys as ha-config parses them */
+  auth: Keyring | Pick<Authkeys, 'auth' | 'keys'>;
+}
+
+export interface NodeEvents extends MembershipEvents {
+  /** a packet failed authentication or decoding (it is counted and ignored) */
+  rejected: [error: HbProtoError, from: string];
+  error: [error: Error];
+}
+
+interface OpenMedium {
+  name: string;
+  medium: NodeMedium;
+  rx: Socket;
+  tx: Socket;
+  dest: { address: string; port: number };
+}
+
+function ipv4Of(ifname: string): { address: string; broadcast: string } {
+  const list = networkInterfaces()[ifname];
+  const v4 = list?.find((a) => a.family === 'IPv4');
+  if (!v4)
+    throw new HbProtoError(
+      'TRANSPORT',
+      `interface ${ifname} has no IPv4 address (is it up, and in this namespace?)`,
+    );
+  const a = v4.address.split('.').map(Number);
+  const m = v4.netmask.split('.').map(Number);
+  const broadcast = a.map((x, i) => (x | (~(m[i] as number) & 255)) & 255).join('.');
+  return { address: v4.address, broadcast };
+}
+
+export function mediumName(m: NodeMedium | HaMedium): string {
+  switch (m.type) {
+    case 'bcast':
+      return `bcast ${m.interface}`;
+    case 'ucast':
+      return `ucast ${m.interface} ${m.peer}`;
+    case 'mcast':
+      return `mcast ${m.interface} ${m.group}`;
+    default:
+      return `${m.type} ${'interface' in m ? m.interface : ''}`;
+  }
+}
+
+/** A Heartbeat cluster node on real UDP sockets. */
+export class HeartbeatNode extends EventEmitter<NodeEvents> {
+  readonly membership: Membership;
+  readonly auth: Authenticator;
+  readonly #media: NodeMedium[];
+  #open: OpenMedium[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  readonly #start = performance.now();
+
+  constructor(opts: HeartbeatNodeOptions) {
+    super();
+    this.#media = opts.media.map((m): NodeMedium => {
+      if (m.type === 'bcast' || m.type === 'ucast' || m.type === 'mcast') return m as NodeMedium;
+      throw new HbProtoError('UNSUPPORTED', `medium ${m.type} is not supported (bcast, ucast and mcast are)`);
+    });
+    if (this.#media.length === 0)
+      throw new HbProtoError('INVALID_ARGUMENT', 'a node needs at least one medium');
+    this.auth = new Authenticator(opts.auth);
+    this.membership = new Membership({ ...opts, media: this.#media.map(mediumName) });
+    for (const ev of ['status', 'link', 'late', 'message', 'dropped', 'partition', 'restart'] as const) {
+      this.membership.on(ev, (...args: unknown[]) =>
+        (this.emit as (e: string, ...a: unknown[]) => boolean)(ev, ...args),
+      );
+    }
+  }
+
+  /** Options from ha.cf settings (ha-config's parseHaCf(...).value.settings) and our node name. */
+  static optionsFromHaCf(
+    settings: HaCfSettings,
+    node: string,
+    auth: HeartbeatNodeOptions['auth'],
+  ): HeartbeatNodeOptions {
+    return {
+      node,
+      nodes: settings.nodes,
+      keepaliveMs: settings.keepaliveMs,
+      deadtimeMs: settings.deadtimeMs,
+      ...(settings.warntimeMs !== undefined ? { warntimeMs: settings.warntimeMs } : {}),
+      ...(settings.initdeadMs !== undefined ? { initdeadMs: settings.initdeadMs } : {}),
+      media: settings.media.filter((m) => m.type === 'bcast' || m.type === 'ucast' || m.type === 'mcast'),
+      auth,
+    };
+  }
+
+  /** milliseconds since the node was created (the membership clock) */
+  now(): number {
+    return performance.now() - this.#start;
+  }
+
+  statusOf(name: string): NodeStatus | undefined {
+    return this.membership.statusOf(name);
+  }
+
+  async start(): Promise<void> {
+    for (const medium of this.#media) this.#open.push(await this.#openMedium(medium));
+    this.#sendAll(this.membership.start(this.now()));
+    this.#schedule();
+  }
+
+  /** Sends an application message (string fields) to every node or to one. */
+  send(pairs: readonly (readonly [string, string])[], to?: string): void {
+    this.#sendAll(this.membership.send(pairs, this.now(), to));
+    this.#schedule();
+  }
+
+  /**
+   * Stops. `graceful` sends Heartbeat's "shutdone" first so peers mark us dead
+   * at once; otherwise we fall silent as a crashed node does.
+   */
+  async close({ graceful = false } = {}): Promise<void> {
+    if (this.#closed) return;
+    if (graceful) {
+      this.#sendAll(this.membership.stop(this.now()));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    await Promise.all(
+      this.#open.flatMap((o) => [o.rx, o.tx]).map((s) => new Promise<void>((r) => s.close(() => r()))),
+    );
+    this.#open = [];
+  }
+
+  async #openMedium(medium: NodeMedium): Promise<OpenMedium> {
+    const port = medium.port ?? 694;
+    const { address, broadcast } = ipv4Of(medium.interface);
+    const name = mediumName(medium);
+    const rx = createSocket({ type: 'udp4', reuseAddr: true });
+    const tx = createSocket({ type: 'udp4', reuseAddr: true });
+    const bind = (s: Socket, addr: string, p: number) =>
+      new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.bind(p, addr, () => {
+          s.off('error', reject);
+          resolve();
+        });
+      });
+    let dest: { address: string; port: number };
+    if (medium.type === 'bcast') {
+      await bind(rx, broadcast, port);
+      await bind(tx, address, 0);
+      tx.setBroadcast(true);
+      dest = { address: broadcast, port };
+    } else if (medium.type === 'ucast') {
+      await bind(rx, address, port);
+      await bind(tx, address, 0);
+      dest = { address: medium.peer, port };
+    } else {
+      await bind(rx, medium.group, port);
+      rx.addMembership(medium.group, address);
+      await bind(tx, address, 0);
+      tx.setMulticastInterface(address);
+      tx.setMulticastTTL(medium.ttl ?? 1);
+      tx.setMulticastLoopback(medium.loop ?? false);
+      dest = { address: medium.group, port };
+    }
+    rx.on('message', (bytes, rinfo) => this.#onPacket(bytes, name, `${rinfo.address}:${rinfo.port}`));
+    for (const s of [rx, tx]) s.on('error', (e) => this.emit('error', e));
+    return { name, medium, rx, tx, dest };
+  }
+
+  #onPacket(bytes: Buffer, medium: string, from: string): void {
+    if (this.#closed) return;
+    let msg: HbMessage;
+    try {
+      msg = openPacket(bytes, this.auth).message;
+    } catch (e) {
+      if (e instanceof HbProtoError) {
+        this.emit('rejected', e, from);
+        return;
+      }
+      throw e;
+    }
+    this.#sendAll(this.membership.receive(msg, medium, this.now()));
+    this.#schedule();
+  }
+
+  #sendAll(msgs: HbMessage[]): void {
+    if (this.#closed) return;
+    for (const msg of msgs) {
+      const bytes = encodePacket(msg, { auth: this.auth });
+      for (const o of this.#open) {
+        o.tx.send(bytes, o.dest.port, o.dest.address, (err) => {
+          if (err) this.emit('error', err);
+        });
+      }
+    }
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    clearTimeout(this.#timer);
+    const delay = Math.max(1, this.membership.nextDeadline() - this.now());
+    this.#timer = setTimeout(() => {
+      this.#sendAll(this.membership.tick(this.now()));
+      this.#schedule();
+    }, delay);
+  }
+}

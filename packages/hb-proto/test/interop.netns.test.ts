@@ -1,0 +1,131 @@
+// Interop with the real Heartbeat 3.0.6: a real node ("alpha", Debian's
+// daemon in its own network/mount/UTS namespaces) and our node ("beta",
+// examples/hb-proto-node.ts) on one segment with the same ha.cf and authkeys.
+// Each must see the other come up; when one is killed the other declares it
+// dead within deadtime. The real side's view is read with cl_status.
+import { describeWithLab } from '@lvs-ha/lab';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { OurNode } from './support/our-node.js';
+import { RealHeartbeat } from './support/real-heartbeat.js';
+import { type Segment, segment } from './support/segment.js';
+
+const KEEPALIVE_MS = 250;
+const DEADTIME_MS = 2000;
+// slack for the checks: cl_status polling (200 ms) and a busy 2-core machine
+const SLACK_MS = 1500;
+
+type Method = 'crc' | 'md5' | 'sha1';
+
+function haCf(media: string): string {
+  return [
+    'logfile /var/log/ha-log',
+    `keepalive ${KEEPALIVE_MS}ms`,
+    `deadtime ${DEADTIME_MS}ms`,
+    'warntime 1',
+    'initdead 4',
+    'udpport 694',
+    media,
+    'auto_failback on',
+    'node alpha beta',
+    '',
+  ].join('\n');
+}
+
+const authkeys = (m: Method) => `auth 3\n3 ${m}${m === 'crc' ? '' : ' interop-secret'}\n`;
+
+describeWithLab(['root', 'netns'], 'interop with the real Heartbeat 3.0.6', () => {
+  let seg: Segment;
+  const cleanups: (() => Promise<void>)[] = [];
+  beforeAll(async () => {
+    seg = await segment(['alpha', 'beta']);
+  });
+  afterAll(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+    await seg?.destroy();
+  });
+
+  async function scenario(method: Method, media: { real: string; ours: string }): Promise<void> {
+    const [nsA, nsB] = seg.nodes as [(typeof seg.nodes)[0] & object, (typeof seg.nodes)[0] & object];
+    const real = await RealHeartbeat.start({
+      ns: nsA,
+      name: 'alpha',
+      haCf: haCf(media.real),
+      authkeys: authkeys(method),
+    });
+    cleanups.push(() => real.cleanup());
+    let ours = await OurNode.start(nsB, 'beta', { haCf: haCf(media.ours), authkeys: authkeys(method) });
+    cleanups.push(() => ours.cleanup());
+    try {
+      // both see each other up (the real node: active once it exchanged node lists with us)
+      await ours.waitFor(
+        (l) => l.event === 'status' && l.node === 'alpha' && l.status === 'active',
+        20_000,
+        'alpha active',
+      );
+      expect(await real.waitStatus(['nodestatus', 'beta'], 'active', 20_000)).toBe('active');
+      await ours.waitFor(
+        (l) => l.event === 'status' && l.node === 'beta' && l.status === 'active',
+        10_000,
+        'our own active',
+      );
+      expect(ours.lines.filter((l) => l.event === 'rejected')).toEqual([]);
+
+      // we crash: the real node declares us dead within deadtime
+      ours.kill('SIGKILL');
+      await ours.exited;
+      const killedAt = Date.now();
+      expect(await real.waitStatus(['nodestatus', 'beta'], 'dead', DEADTIME_MS + 10_000)).toBe('dead');
+      const realDetectMs = Date.now() - killedAt;
+      expect(realDetectMs).toBeLessThan(DEADTIME_MS + SLACK_MS);
+
+      // we come back; then the real node crashes and we declare it dead within deadtime
+      await ours.cleanup();
+      ours = await OurNode.start(nsB, 'beta', { haCf: haCf(media.ours), authkeys: authkeys(method) });
+      cleanups.push(() => ours.cleanup());
+      await ours.waitFor(
+        (l) => l.event === 'status' && l.node === 'alpha' && l.status === 'active',
+        20_000,
+        'alpha active again',
+      );
+      // our node past initdead (node lists exchanged), so its deadtime applies
+      await ours.waitFor(
+        (l) => l.event === 'status' && l.node === 'beta' && l.status === 'active',
+        10_000,
+        'our own active again',
+      );
+      expect(await real.waitStatus(['nodestatus', 'beta'], 'active', 20_000)).toBe('active');
+      await real.stop('crash');
+      const crashedAt = Date.now();
+      await ours.waitFor(
+        (l) => l.event === 'status' && l.node === 'alpha' && l.status === 'dead',
+        DEADTIME_MS + 10_000,
+        'alpha dead',
+      );
+      const oursDetectMs = Date.now() - crashedAt;
+      expect(oursDetectMs).toBeLessThan(DEADTIME_MS + SLACK_MS);
+      console.log(
+        `[interop ${method} ${media.ours}] real detected our death in ${realDetectMs} ms, we detected its in ${oursDetectMs} ms`,
+      );
+    } catch (e) {
+      console.log(
+        `real node's log:\n${(await real.log()).slice(-6000)}\nour node's lines:\n${ours.lines.map((l) => JSON.stringify(l)).join('\n')}\n${ours.stderr}`,
+      );
+      throw e;
+    } finally {
+      await ours.cleanup();
+      await real.cleanup();
+    }
+  }
+
+  for (const method of ['crc', 'md5', 'sha1'] as const) {
+    it(`bcast, ${method}: each sees the other up, and dead within deadtime`, async () => {
+      await scenario(method, { real: 'bcast eth0', ours: 'bcast eth0' });
+    }, 120_000);
+  }
+  it('ucast, sha1', async () => {
+    await scenario('sha1', { real: 'ucast eth0 192.0.2.2', ours: 'ucast eth0 192.0.2.1' });
+  }, 120_000);
+  it('mcast, sha1', async () => {
+    await scenario('sha1', { real: 'mcast eth0 239.0.0.94 694 1 0', ours: 'mcast eth0 239.0.0.94 694 1 0' });
+  }, 120_000);
+});
