@@ -11,6 +11,7 @@ import { checkDns } from './services/dns.js';
 import { checkFtp } from './services/ftp.js';
 import { checkLdap } from './services/ldap.js';
 import { checkImap, checkPop } from './services/mail.js';
+import { checkNntp } from './services/nntp.js';
 import { checkRadius } from './services/radius.js';
 import type { ServiceOptions } from './services/session.js';
 import { checkSip } from './services/sip.js';
@@ -35,6 +36,7 @@ export type Service =
   | 'ldaps'
   | 'radius'
   | 'sip'
+  | 'nntp'
   | 'dns'
   | 'none';
 
@@ -90,6 +92,8 @@ export function runCheck(
       return checkRadius(target, opts, signal);
     case 'sip':
       return checkSip(target, opts, signal);
+    case 'nntp':
+      return checkNntp(target, opts, signal);
     case 'dns':
       return checkDns(target, opts, signal);
     default:

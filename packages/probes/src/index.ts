@@ -25,3 +25,4 @@ export { checkMysql, checkPgsql, sqlQuery } from './services/sql.js';
 export { checkLdap, ldapBase } from './services/ldap.js';
 export { checkRadius } from './services/radius.js';
 export { checkSip, parseSipResponse, sipOptionsRequest } from './services/sip.js';
+export { checkNntp } from './services/nntp.js';
