@@ -314,7 +314,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       this.#rexmit = this.#rexmit.filter((r) => r.at > now);
       for (const r of due) {
         const p = this.#peers.get(r.node);
-        if (!p || !p.missing.has(r.seq) || (p.status !== 'up' && p.status !== 'active')) continue;
+        if (!p?.missing.has(r.seq) || (p.status !== 'up' && p.status !== 'active')) continue;
         this.counters.rexmitRequested++;
         this.#queue({ fields: [] }, now, [
           [F.type, T.rexmit],
@@ -387,7 +387,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   }
 
   /** add_control_msg_fields: appends our control fields and queues the message. */
-  #queue(msg: HbMessage, now: number, pairs: readonly (readonly [string, string])[]): void {
+  #queue(msg: HbMessage, _now: number, pairs: readonly (readonly [string, string])[]): void {
     for (const [k, v] of pairs) setString(msg, k, v);
     const type = getString(msg, F.type) ?? '';
     const noseq = type.startsWith(NOSEQ_PREFIX);
