@@ -1,7 +1,7 @@
 // authkeys: `auth N` selects the key Heartbeat signs with; `N method [key]`
 // lines list the keys it accepts (several, to change keys without a flash
 // cut). Heartbeat refuses the file when group or others can access it.
-import { ConfigError, type ParseResult } from './errors.js';
+import { type ConfigError, fileProblem, type ParseResult } from './errors.js';
 import { splitLines, suggest, tokenizeLine } from './source.js';
 
 export type AuthMethod = 'crc' | 'md5' | 'sha1';
@@ -42,7 +42,7 @@ export function parseAuthkeys(text: string, options: ParseAuthkeysOptions = {}):
   const file = options.file ?? 'authkeys';
   const problems: ConfigError[] = [];
   const err = (line: number, column: number, code: ConfigError['code'], message: string, hint?: string) =>
-    problems.push(new ConfigError({ code, file, line, column, message, ...(hint ? { hint } : {}) }));
+    problems.push(fileProblem({ code, file, line, column, message, ...(hint ? { hint } : {}) }));
   const value: Authkeys = { auth: -1, keys: [], trailer: [] };
   if (options.mode !== undefined) value.mode = options.mode;
   let pending: string[] = [];
@@ -180,7 +180,7 @@ export function parseAuthkeys(text: string, options: ParseAuthkeysOptions = {}):
     );
   else if (value.keys.find((k) => k.index === value.auth)?.method === 'crc')
     problems.push(
-      new ConfigError({
+      fileProblem({
         code: 'BAD_VALUE',
         file,
         line: value.authLine ?? 1,

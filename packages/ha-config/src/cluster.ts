@@ -2,7 +2,7 @@
 // still describe a cluster that cannot work (a preferred node Heartbeat does
 // not know, a virtual service on an address no director ever holds).
 import type { Authkeys } from './authkeys.js';
-import { ConfigError } from './errors.js';
+import { type ConfigError, fileProblem } from './errors.js';
 import type { HaCf } from './hacf.js';
 import type { Haresources } from './haresources.js';
 import type { LdirectordConfig } from './ldirectord.js';
@@ -30,7 +30,7 @@ export function checkCluster(files: ClusterFiles): ConfigError[] {
     for (const g of haresources.value.groups) {
       if (known.has(g.node.toLowerCase()) || autojoin === 'any' || autojoin === 'other') continue;
       problems.push(
-        new ConfigError({
+        fileProblem({
           code: 'MISMATCH',
           file: haresources.file,
           line: g.line ?? 1,
@@ -58,7 +58,7 @@ export function checkCluster(files: ClusterFiles): ConfigError[] {
       served.add(host);
       if (!vips.has(host))
         problems.push(
-          new ConfigError({
+          fileProblem({
             code: 'MISMATCH',
             file: ldirectord.file,
             line: v.line ?? 1,
@@ -72,7 +72,7 @@ export function checkCluster(files: ClusterFiles): ConfigError[] {
       for (const [address, at] of vips)
         if (!served.has(address))
           problems.push(
-            new ConfigError({
+            fileProblem({
               code: 'MISMATCH',
               file: haresources.file,
               line: at.line,

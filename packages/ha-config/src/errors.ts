@@ -79,3 +79,19 @@ export interface ParseResult<T> {
   value: T;
   problems: ConfigError[];
 }
+
+/**
+ * A problem found in a file, to be returned in a problem list rather than
+ * thrown: built without a stack trace, because capturing one cost more than
+ * parsing the line (a file's own position is what locates a problem).
+ * @internal
+ */
+export function fileProblem(init: ConfigErrorInit): ConfigError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new ConfigError(init);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}

@@ -1,8 +1,8 @@
 // ha.cf, Heartbeat 3.0.6's main configuration file: one directive per line,
 // words separated by blanks, `#` comments. Directives take effect in order,
 // so udpport and baud must come before the media that use them.
-import { ConfigError, type ConfigErrorCode, type ParseResult } from './errors.js';
-import { splitLines, suggest, tokenizeLine } from './source.js';
+import { type ConfigError, type ConfigErrorCode, fileProblem, type ParseResult } from './errors.js';
+import { isIPv4, isIPv6, splitLines, suggest, tokenizeLine } from './source.js';
 import { formatHeartbeatTime, parseHeartbeatTime } from './time.js';
 
 /** One directive line as written; the typed meaning is in `HaCf.settings`. */
@@ -191,30 +191,6 @@ export const HACF_DEFAULTS = {
   msgfmt: 'classic',
 } as const;
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
-export function isIPv4(s: string): boolean {
-  return IPV4.test(s);
-}
-
-export function isIPv6(s: string): boolean {
-  const addr = s.split('%')[0] ?? '';
-  if (!/^[0-9A-Fa-f:.]+$/.test(addr) || !addr.includes(':')) return false;
-  const double = addr.split('::');
-  if (double.length > 2) return false;
-  const groups = (p: string) => (p === '' ? [] : p.split(':'));
-  const parts = [...groups(double[0] ?? ''), ...groups(double[1] ?? '')];
-  let count = 0;
-  for (const [i, g] of parts.entries()) {
-    if (i === parts.length - 1 && g.includes('.')) {
-      if (!isIPv4(g)) return false;
-      count += 2;
-    } else if (!/^[0-9A-Fa-f]{1,4}$/.test(g)) return false;
-    else count++;
-  }
-  return double.length === 2 ? count < 8 : count === 8;
-}
-
 /** Linux interface names: 1–15 bytes, no `/`, no blanks (IFNAMSIZ). */
 export function isInterfaceName(s: string): boolean {
   return s.length > 0 && s.length <= 15 && !/[/\s:]/.test(s) && s !== '.' && s !== '..';
@@ -294,7 +270,7 @@ function interpretHaCf(directives: HaCfDirective[], file: string, problems: Conf
       severity?: 'warning',
     ) =>
       problems.push(
-        new ConfigError({
+        fileProblem({
           code,
           file,
           line,
@@ -580,7 +556,7 @@ function interpretHaCf(directives: HaCfDirective[], file: string, problems: Conf
   const at = (l: number) => (l ? l : 1);
   const timing = (message: string, l: number, severity: 'error' | 'warning', hint: string) =>
     problems.push(
-      new ConfigError({ code: 'OUT_OF_RANGE', file, line: at(l), column: 1, message, hint, severity }),
+      fileProblem({ code: 'OUT_OF_RANGE', file, line: at(l), column: 1, message, hint, severity }),
     );
   if (s.keepaliveMs <= 0)
     timing('keepalive must be greater than zero', lines.keepalive, 'error', 'e.g. keepalive 2');
@@ -627,7 +603,7 @@ function interpretHaCf(directives: HaCfDirective[], file: string, problems: Conf
   const endLine = last?.line ?? 1;
   if (s.media.length === 0 && !directives.some((d) => MEDIA.has(d.name.toLowerCase())))
     problems.push(
-      new ConfigError({
+      fileProblem({
         code: 'MISSING_REQUIRED',
         file,
         line: endLine,
@@ -641,7 +617,7 @@ function interpretHaCf(directives: HaCfDirective[], file: string, problems: Conf
     !['other', 'any'].includes(s.other['autojoin'] ?? '')
   )
     problems.push(
-      new ConfigError({
+      fileProblem({
         code: 'MISSING_REQUIRED',
         file,
         line: endLine,
@@ -652,7 +628,7 @@ function interpretHaCf(directives: HaCfDirective[], file: string, problems: Conf
     );
   if (s.autoFailbackDefaulted && directives.length > 0)
     problems.push(
-      new ConfigError({
+      fileProblem({
         code: 'MISSING_REQUIRED',
         file,
         line: endLine,
@@ -664,7 +640,7 @@ function interpretHaCf(directives: HaCfDirective[], file: string, problems: Conf
     );
   if (firstNode && firstMedium && (firstNode.line ?? 0) < (firstMedium.line ?? 0))
     problems.push(
-      new ConfigError({
+      fileProblem({
         code: 'ORDER',
         file,
         line: firstNode.line ?? 1,

@@ -2,9 +2,9 @@
 // the group's preferred holder. A bare IPv4 address (`12.3.4.50/32/eth0`)
 // is shorthand for IPaddr; `Agent::arg1::arg2` passes arguments; a line
 // ending in `\` continues on the next.
-import { ConfigError, type ParseResult } from './errors.js';
-import { isInterfaceName, isIPv4 } from './hacf.js';
-import { splitLines, tokenizeLine } from './source.js';
+import { type ConfigError, fileProblem, type ParseResult } from './errors.js';
+import { isInterfaceName } from './hacf.js';
+import { isIPv4, splitLines, tokenizeLine } from './source.js';
 
 /** An IP address resource: IPaddr's `address[/prefix[/interface[/broadcast]]]`. */
 export interface HaIpAddress {
@@ -107,7 +107,7 @@ export function parseHaresources(text: string, options: { file?: string } = {}):
     pending = [];
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(group.node))
       problems.push(
-        new ConfigError({
+        fileProblem({
           code: 'BAD_VALUE',
           file,
           line: nodeWord!.line,
@@ -118,7 +118,7 @@ export function parseHaresources(text: string, options: { file?: string } = {}):
       );
     if (rest.length === 0)
       problems.push(
-        new ConfigError({
+        fileProblem({
           code: 'MISSING_VALUE',
           file,
           line: nodeWord!.line,
@@ -131,7 +131,7 @@ export function parseHaresources(text: string, options: { file?: string } = {}):
       const r = parseResource(w.text);
       if (typeof r === 'string') {
         problems.push(
-          new ConfigError({
+          fileProblem({
             code: 'BAD_VALUE',
             file,
             line: w.line,
@@ -173,7 +173,7 @@ export function parseHaresources(text: string, options: { file?: string } = {}):
   }
   if (continuing) {
     problems.push(
-      new ConfigError({
+      fileProblem({
         code: 'SYNTAX',
         file,
         line: startLine,
@@ -191,7 +191,7 @@ export function parseHaresources(text: string, options: { file?: string } = {}):
       const first = seen.get(key);
       if (first !== undefined)
         problems.push(
-          new ConfigError({
+          fileProblem({
             code: 'DUPLICATE',
             file,
             line: r.line ?? 1,

@@ -13,8 +13,6 @@ export {
   haCfFromDirectives,
   haCfTimeDirective,
   isInterfaceName,
-  isIPv4,
-  isIPv6,
   parseHaCf,
   parseHeartbeatBoolean,
   writeHaCf,
@@ -69,4 +67,5 @@ export {
   resolveLdirectordDefaults,
 } from './ldirectord-defaults.js';
 export { type WriteLdirectordOptions, writeLdirectordCf } from './ldirectord-write.js';
+export { isIPv4, isIPv6 } from './source.js';
 export { formatHeartbeatTime, parseHeartbeatTime } from './time.js';

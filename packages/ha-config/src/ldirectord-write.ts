@@ -73,13 +73,20 @@ function directiveLine(
   let line = `${prefix}${name}${eq}${value}`;
   if (node.comment !== undefined) {
     checkText('a comment', node.comment, false);
-    // Where a trailing comment would change the value as ldirectord reads it, it goes on the line above.
-    const mode = ldGlobalHash(name);
-    const inline = inVirtual
-      ? !isExactLdDirective(name)
-      : mode === 'strip' || (mode === 'keep' && /^".*"$/s.test(value) && !node.comment.includes('"'));
-    if (inline) line += ` #${node.comment}`;
-    else out.push(`${prefix}#${node.comment}`);
+    if (inVirtual) {
+      // ldirectord cuts virtual lines at '#'. Where it compares the whole rest
+      // of the line (yes/no, emailalert) a blank before the '#' would join the
+      // value, so the comment follows it directly.
+      line += isExactLdDirective(name) ? `#${node.comment}` : ` #${node.comment}`;
+    } else {
+      // Global lines are not cut: where a trailing comment would change the
+      // value as ldirectord reads it, the comment goes on the line above.
+      const mode = ldGlobalHash(name);
+      const inline =
+        mode === 'strip' || (mode === 'quoted' && /^".*"$/s.test(value) && !node.comment.includes('"'));
+      if (inline) line += ` #${node.comment}`;
+      else out.push(`${prefix}#${node.comment}`);
+    }
   }
   out.push(line);
 }

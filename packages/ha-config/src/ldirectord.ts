@@ -8,9 +8,14 @@
 //    strips nothing, so `autoreload = yes # on` is rejected;
 //  - yes/no values are compared exactly, trailing blanks included.
 // The parser is pure: no DNS, no getservbyname, no files opened.
-import { isIPv6 } from 'node:net';
-import { ConfigError, type ConfigErrorCode, ConfigErrors, type ParseResult } from './errors.js';
-import { splitLines } from './source.js';
+import {
+  type ConfigError,
+  type ConfigErrorCode,
+  ConfigErrors,
+  fileProblem,
+  type ParseResult,
+} from './errors.js';
+import { suggest as closest, isIPv4, isIPv6, splitLines } from './source.js';
 
 export type ForwardMethod = 'gate' | 'masq' | 'ipip';
 export const FORWARD_METHODS: readonly ForwardMethod[] = ['gate', 'masq', 'ipip'];
@@ -228,8 +233,13 @@ export interface LdirectordConfig {
 // Directive table
 
 type Scope = 'global' | 'virtual' | 'both';
-/** How a global line's `#` is treated: ldirectord never strips it there. */
-type GlobalHash = 'strip' | 'error' | 'keep';
+/**
+ * How a global line's `#` is treated: ldirectord never strips it there.
+ * 'strip': the value regex stops before it anyway (numbers); 'quoted': the
+ * value is `"(.*)"` and what follows the last quote is ignored; 'error': a
+ * `#` would end up in a value that cannot hold one; 'keep': it is part of the value.
+ */
+type GlobalHash = 'strip' | 'quoted' | 'error' | 'keep';
 
 interface Ctx {
   line: number;
@@ -376,7 +386,7 @@ function quotedValue(
 }
 
 const quoted = (allowEmpty = false) => ({
-  globalHash: 'keep' as GlobalHash,
+  globalHash: 'quoted' as GlobalHash,
   parse: (v: string, c: Ctx, name: string) => quotedValue(v, c, name, true, allowEmpty),
   format: (s: string) => `"${s}"`,
 });
@@ -489,6 +499,17 @@ const smtpSpec = {
   format: (s: string) => s,
 };
 
+/** ldirectord keeps the first match of its pattern and drops the rest of the value: warn when there is a rest. */
+function readsOnly(c: Ctx, name: string, got: string, from: string): void {
+  if (got !== from)
+    c.report(
+      'BAD_VALUE',
+      `ldirectord reads ${name} ${got} from ${JSON.stringify(from)}`,
+      undefined,
+      'warning',
+    );
+}
+
 const SPECS: Record<string, Spec> = {
   // Both global and per virtual.
   checktimeout: { scope: 'both', ...intSpec('a number of seconds > 0', 1, 2 ** 31 - 1) },
@@ -503,18 +524,28 @@ const SPECS: Record<string, Spec> = {
   cleanstop: { scope: 'both', ...yesNo },
   emailalert: {
     scope: 'both',
-    globalHash: 'keep',
+    // ldirectord takes the whole rest of the line, blanks and all, and strips
+    // the quotes only when they enclose all of it (read_emailalert).
+    exact: true,
+    globalHash: 'error',
     parse(v, c, name) {
-      const t = v.trim();
-      const m = /^"([^"]*)"$/.exec(t);
-      const addr = m ? (m[1] as string) : t;
+      const m = /^"([^"]*)"$/.exec(v);
+      const addr = m ? (m[1] as string) : v;
       if (addr === '') {
         c.report('MISSING_VALUE', `no ${name} address specified`);
         return undefined;
       }
+      if (!m && /\s$/.test(addr))
+        c.report(
+          'BAD_VALUE',
+          `ldirectord keeps the blanks after the ${name} address ${JSON.stringify(addr)}`,
+          'remove them',
+          'warning',
+        );
       return addr;
     },
-    format: (s: string) => (/^".*"$|\s/.test(s) ? s : s),
+    // Quotes keep leading blanks, which `=\s*` would otherwise eat.
+    format: (s: string) => (/^\s/.test(s) && !s.includes('"') ? `"${s}"` : s),
   },
   emailalertfreq: { scope: 'both', ...intSpec('a number of seconds (0 = once)', 0, 2 ** 31 - 1) },
   emailalertstatus: { scope: 'both', ...emailStatus },
@@ -539,24 +570,12 @@ const SPECS: Record<string, Spec> = {
       const t = v.trim();
       const d = /\d+/.exec(t);
       if (d) {
-        if (d[0] !== t)
-          c.report(
-            'BAD_VALUE',
-            `ldirectord reads ${name} ${d[0]} from ${JSON.stringify(t)}`,
-            undefined,
-            'warning',
-          );
+        readsOnly(c, name, d[0], t);
         return Number(d[0]);
       }
       const w = /[\w-]+/.exec(t);
       if (w && (CHECK_TYPES as readonly string[]).includes(w[0])) {
-        if (w[0] !== t)
-          c.report(
-            'BAD_VALUE',
-            `ldirectord reads ${name} ${w[0]} from ${JSON.stringify(t)}`,
-            undefined,
-            'warning',
-          );
+        readsOnly(c, name, w[0], t);
         return w[0];
       }
       c.report(
@@ -575,13 +594,7 @@ const SPECS: Record<string, Spec> = {
       const t = v.trim();
       const w = /\w+/.exec(t);
       if (w && (SERVICES as readonly string[]).includes(w[0])) {
-        if (w[0] !== t)
-          c.report(
-            'BAD_VALUE',
-            `ldirectord reads ${name} ${w[0]} from ${JSON.stringify(t)}`,
-            undefined,
-            'warning',
-          );
+        readsOnly(c, name, w[0], t);
         return w[0];
       }
       c.report(
@@ -660,12 +673,7 @@ const SPECS: Record<string, Spec> = {
           );
           return undefined;
         }
-        c.report(
-          'BAD_VALUE',
-          `ldirectord reads ${name} ${m[0]} from ${JSON.stringify(t)}`,
-          undefined,
-          'warning',
-        );
+        readsOnly(c, name, m[0], t);
         return m[0];
       }
       if (!KERNEL_SCHEDULERS.includes(t))
@@ -701,7 +709,7 @@ const SPECS: Record<string, Spec> = {
         }
         return t;
       }
-      if (!isDottedQuad(t)) {
+      if (!isIPv4(t)) {
         c.report(
           'BAD_VALUE',
           `invalid ${name} ${JSON.stringify(t)}: dotted quad notation is required`,
@@ -772,16 +780,11 @@ export function ldGlobalHash(name: string): GlobalHash {
 // ---------------------------------------------------------------------------
 // Helpers
 
-export function isDottedQuad(s: string): boolean {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  return !!m && m.slice(1).every((o) => Number(o) <= 255);
-}
-
 function ipToInt(s: string): number {
   return s.split('.').reduce((a, o) => a * 256 + Number(o), 0);
 }
 function intToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
 const HOSTNAME = /^[A-Za-z0-9.-]+$/;
@@ -804,7 +807,7 @@ function checkHost(host: string, ipv6: boolean, c: Ctx, name: string): boolean {
     return true;
   }
   if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) {
-    if (!isDottedQuad(host)) {
+    if (!isIPv4(host)) {
       c.report('BAD_VALUE', `${name}: invalid IPv4 address ${host}`);
       return false;
     }
@@ -886,32 +889,9 @@ function checkPort(port: string, c: Ctx, name: string, min = 0): boolean {
   return true;
 }
 
-function levenshtein(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 3) return 99;
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j] as number;
-      row[j] = Math.min(cur + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length] as number;
-}
-
+/** A "did you mean …?" hint, or undefined when no known word is close. */
 function suggest(word: string, options: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = word.length <= 3 ? 1 : Math.min(3, Math.max(2, Math.floor(word.length / 3)));
-  const lw = word.toLowerCase();
-  for (const o of options) {
-    const d = lw === o ? 0 : levenshtein(lw, o);
-    if (d <= bestD && (best === undefined || d < bestD)) {
-      best = o;
-      bestD = d;
-    }
-  }
+  const best = closest(word, options);
   return best === undefined ? undefined : `did you mean ${best}?`;
 }
 
@@ -943,10 +923,11 @@ export function parseLdirectordCf(
   const file = options.file ?? 'ldirectord.cf';
   const problems: ConfigError[] = [];
   const config: LdirectordConfig = { settings: {}, execute: [], virtuals: [], trailer: [] };
-  const lines = splitLines(text);
+  // An empty file has no lines (not one empty line).
+  const lines = text === '' ? [] : splitLines(text);
   if (/\r\n/.test(text))
     problems.push(
-      new ConfigError({
+      fileProblem({
         code: 'SYNTAX',
         file,
         line: 1,
@@ -968,7 +949,7 @@ export function parseLdirectordCf(
   const seenGlobal = new Map<string, number>();
   const seenVirtual = new Map<string, number>();
   let seenInVirtual = new Map<string, number>();
-  let realKeys = new Map<string, number>();
+  let realKeys = new Map<string | number, number>();
 
   const mkReport =
     (line: number, defaultCol: number) =>
@@ -980,7 +961,7 @@ export function parseLdirectordCf(
       col?: number,
     ) => {
       const init = { code, file, line, column: col ?? defaultCol, message, severity };
-      problems.push(new ConfigError(hint === undefined ? init : { ...init, hint }));
+      problems.push(fileProblem(hint === undefined ? init : { ...init, hint }));
     };
 
   const takeBefore = (): string[] | undefined => {
@@ -1179,12 +1160,15 @@ export function parseLdirectordCf(
         undefined,
         'warning',
       );
-    // Addresses the line stands for.
-    if (end === undefined) real.addresses = [host];
-    else if (ipv6) {
+    // Addresses the line stands for; the first IPv4 one also as a number, for the duplicate check.
+    let first4: number | undefined;
+    if (end === undefined) {
+      real.addresses = [host];
+      if (!ipv6 && isIPv4(host)) first4 = ipToInt(host);
+    } else if (ipv6) {
       report('BAD_VALUE', 'address ranges are not supported for IPv6 real servers (ldirectord 4.12)');
       return;
-    } else if (isDottedQuad(host) && isDottedQuad(end)) {
+    } else if (isIPv4(host) && isIPv4(end)) {
       const a = ipToInt(host);
       const b = ipToInt(end);
       if (a > b) {
@@ -1199,6 +1183,7 @@ export function parseLdirectordCf(
         return;
       }
       for (let i = a; i <= b; i++) real.addresses.push(intToIp(i));
+      first4 = a;
     } else {
       report(
         'BAD_VALUE',
@@ -1210,13 +1195,16 @@ export function parseLdirectordCf(
     const vport = virt.address.kind === 'address' ? virt.address.port : '0';
     const rp = port ?? vport;
     const rpn = ldPortNumber(rp) ?? rp;
-    for (const a of real.addresses) {
-      const key = `${a}:${rpn}`;
+    // Numeric keys for IPv4 address + numeric port: a large range costs no string per address.
+    const numeric = first4 !== undefined && typeof rpn === 'number';
+    for (let i = 0; i < real.addresses.length; i++) {
+      const a = real.addresses[i] as string;
+      const key = numeric ? ((first4 as number) + i) * 65536 + (rpn as number) : `${a}:${rpn}`;
       const first = realKeys.get(key);
       if (first !== undefined) {
         report(
           'DUPLICATE',
-          `real server ${key} is listed twice in this virtual service`,
+          `real server ${a}:${rpn} is listed twice in this virtual service`,
           `first at line ${first}`,
         );
         return;
@@ -1287,11 +1275,11 @@ export function parseLdirectordCf(
         );
         kept = value.slice(h + 1);
         value = value.slice(0, h).trimEnd();
-      } else if (h >= 0 && /^".*"\s*#[^"]*$/s.test(value.trim())) {
+      } else if (h >= 0 && mode === 'quoted' && /^".*"\s*#[^"]*$/s.test(value.trim())) {
         const q = /^(".*")\s*#([^"]*)$/s.exec(value.trim()) as RegExpExecArray;
         value = q[1] as string;
         kept = q[2] as string;
-      } else if (h >= 0 && /\s#/.test(value) && !/^"/.test(value.trim()))
+      } else if (h >= 0 && /\s#/.test(value))
         report(
           'BAD_VALUE',
           `the "#..." is part of the value: ldirectord does not strip comments on global lines`,
@@ -1492,7 +1480,7 @@ export function parseLdirectordCf(
       const ci = v.settings.checkinterval;
       if (ci?.line !== undefined)
         problems.push(
-          new ConfigError({
+          fileProblem({
             code: 'BAD_VALUE',
             file,
             line: ci.line,
@@ -1510,7 +1498,7 @@ export function parseLdirectordCf(
     const first = seenVirtual.get(key);
     if (first !== undefined)
       problems.push(
-        new ConfigError({
+        fileProblem({
           code: 'DUPLICATE',
           file,
           line: v.line ?? 0,
@@ -1525,7 +1513,7 @@ export function parseLdirectordCf(
     const s = v.settings;
     const warn = (n: LdNode | undefined, message: string) =>
       problems.push(
-        new ConfigError({
+        fileProblem({
           code: 'BAD_VALUE',
           file,
           line: n?.line ?? v.line ?? 0,

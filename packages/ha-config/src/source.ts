@@ -50,31 +50,70 @@ export function tokenizeLine(text: string): { tokens: Token[]; comment?: string 
   return { tokens };
 }
 
-function levenshtein(a: string, b: string): number {
+/** Edit distance, giving up (returning `limit + 1`) once it must exceed `limit`. */
+function levenshtein(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     let prev = row[0] as number;
     row[0] = i;
+    let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       const cur = row[j] as number;
-      row[j] = Math.min(cur + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      const d = Math.min(cur + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row[j] = d;
+      if (d < rowMin) rowMin = d;
       prev = cur;
     }
+    if (rowMin > limit) return limit + 1;
   }
   return row[b.length] as number;
 }
 
-/** The closest known word, for "did you mean …?" hints; undefined when none is close. */
+/**
+ * The closest known word, for "did you mean …?" hints; undefined when none is
+ * close. Short words may be one edit off, longer ones two, long ones three.
+ */
 export function suggest(word: string, known: readonly string[]): string | undefined {
   const w = word.toLowerCase();
   let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(w.length / 3)) + 1;
+  let limit = w.length <= 3 ? 1 : Math.min(3, Math.max(2, Math.floor(w.length / 3)));
   for (const k of known) {
-    const d = levenshtein(w, k);
-    if (d < bestDistance) {
+    const d = w === k ? 0 : levenshtein(w, k, limit);
+    if (d <= limit && (best === undefined || d < limit)) {
       best = k;
-      bestDistance = d;
+      // Only a strictly closer word replaces it.
+      limit = d;
+      if (d === 0) break;
     }
   }
   return best;
+}
+
+// Address checks shared by the Heartbeat and ldirectord parsers.
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** A dotted-quad IPv4 address: four decimal octets 0..255, no leading zeros (inet_aton would read those as octal). */
+export function isIPv4(s: string): boolean {
+  return IPV4.test(s);
+}
+
+/** An IPv6 address (an optional `%zone` allowed), IPv4-mapped tails included. */
+export function isIPv6(s: string): boolean {
+  const addr = s.split('%')[0] ?? '';
+  if (!/^[0-9A-Fa-f:.]+$/.test(addr) || !addr.includes(':')) return false;
+  const double = addr.split('::');
+  if (double.length > 2) return false;
+  const groups = (p: string) => (p === '' ? [] : p.split(':'));
+  const parts = [...groups(double[0] ?? ''), ...groups(double[1] ?? '')];
+  let count = 0;
+  for (const [i, g] of parts.entries()) {
+    if (i === parts.length - 1 && g.includes('.')) {
+      if (!isIPv4(g)) return false;
+      count += 2;
+    } else if (!/^[0-9A-Fa-f]{1,4}$/.test(g)) return false;
+    else count++;
+  }
+  return double.length === 2 ? count < 8 : count === 8;
 }

@@ -254,13 +254,34 @@ describe('writeLdirectordCf', () => {
         'virtual = 192.0.2.10:80',
         '\treal = 198.51.100.1:80 gate 2',
         '\tscheduler = wlc',
-        '\t#x',
-        '\tquiescent = no',
+        // No blank before '#': ldirectord compares yes/no with the whole cut line.
+        '\tquiescent = no#x',
         '\trequest = "/a"',
         '',
       ].join('\n'),
     );
-    expect(parseLdirectordCf(text).problems).toEqual([]);
+    const back = parseLdirectordCf(text);
+    expect(back.problems).toEqual([]);
+    expect(back.value.virtuals[0]?.settings.quiescent).toMatchObject({ value: false, comment: 'x' });
+  });
+
+  it('keeps comments where ldirectord 4.12 reads them, and emailalert as read_emailalert does', () => {
+    // Inside a virtual the line is cut at '#': the comment after a yes/no stays on its line.
+    const inVirtual = 'virtual = 192.0.2.10:80\n\treal = 192.0.2.2 gate\n\tquiescent = yes#on purpose\n';
+    const r1 = parseLdirectordCf(inVirtual);
+    expect(r1.problems).toEqual([]);
+    expect(writeLdirectordCf(r1.value)).toBe(inVirtual);
+    // logfile = "(.*)" ignores what follows the closing quote; emailalert takes the whole line.
+    const r2 = parseLdirectordCf('logfile = "/var/log/ld.log"# main log\nemailalert = "ops@example.org"#\n');
+    expect(r2.value.settings.logfile).toMatchObject({ value: '/var/log/ld.log', comment: ' main log' });
+    expect(r2.problems.map((p) => [p.line, p.code, p.severity])).toEqual([[2, 'BAD_VALUE', 'error']]);
+    // Quotes keep the blanks that `=\s*` would eat; trailing blanks are part of the address.
+    const r3 = parseLdirectordCf('emailalert = "  ops@example.org"\n');
+    expect(r3.value.settings.emailalert?.value).toBe('  ops@example.org');
+    expect(writeLdirectordCf(r3.value)).toBe('emailalert = "  ops@example.org"\n');
+    const r4 = parseLdirectordCf('emailalert = ops@example.org  \n');
+    expect(r4.value.settings.emailalert?.value).toBe('ops@example.org  ');
+    expect(r4.problems.map((p) => p.severity)).toEqual(['warning']);
   });
 
   it('refuses values ldirectord could not read back', () => {
