@@ -9,6 +9,7 @@ import {
 } from './check.js';
 import { checkDns } from './services/dns.js';
 import { checkFtp } from './services/ftp.js';
+import { checkHttpProxy } from './services/http-proxy.js';
 import { checkLdap } from './services/ldap.js';
 import { checkImap, checkPop } from './services/mail.js';
 import { checkNntp } from './services/nntp.js';
@@ -22,6 +23,7 @@ export type CheckType = 'connect' | 'negotiate' | 'external' | 'on' | 'off' | nu
 export type Service =
   | 'http'
   | 'https'
+  | 'http_proxy'
   | 'simpletcp'
   | 'ftp'
   | 'smtp'
@@ -94,6 +96,8 @@ export function runCheck(
       return checkSip(target, opts, signal);
     case 'nntp':
       return checkNntp(target, opts, signal);
+    case 'http_proxy':
+      return checkHttpProxy(target, opts, signal);
     case 'dns':
       return checkDns(target, opts, signal);
     default:

@@ -26,3 +26,4 @@ export { checkLdap, ldapBase } from './services/ldap.js';
 export { checkRadius } from './services/radius.js';
 export { checkSip, parseSipResponse, sipOptionsRequest } from './services/sip.js';
 export { checkNntp } from './services/nntp.js';
+export { checkHttpProxy, proxyUri } from './services/http-proxy.js';
