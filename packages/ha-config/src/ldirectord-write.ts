@@ -48,14 +48,19 @@ function sorted(items: Item[]): Item[] {
   return items.sort((a, b) => a.line - b.line || a.order - b.order);
 }
 
+/** A kept comment or blank line, checked so that it stays one. */
+function commentLine(text: string, out: string[]): void {
+  if (text.trim() !== '' && !/^\s*#/.test(text))
+    unwritable('a comment', `${JSON.stringify(text)} is not a comment line`);
+  checkText('a comment', text, false);
+  out.push(text);
+}
+
 function beforeLines(node: LdNode, out: string[], inVirtual: boolean): void {
   for (const b of node.before ?? []) {
     // A blank line would end the virtual section; comment lines are fine anywhere.
     if (inVirtual && b.trim() === '') continue;
-    if (b.trim() !== '' && !/^\s*#/.test(b))
-      unwritable('a comment', `${JSON.stringify(b)} is not a comment line`);
-    checkText('a comment', b, false);
-    out.push(b);
+    commentLine(b, out);
   }
 }
 
@@ -172,11 +177,6 @@ export function writeLdirectordCf(config: LdirectordConfig, options: WriteLdirec
     });
   const out: string[] = [];
   for (const it of sorted(items)) it.emit(out);
-  for (const t of config.trailer) {
-    if (t.trim() !== '' && !/^\s*#/.test(t))
-      unwritable('a comment', `${JSON.stringify(t)} is not a comment line`);
-    checkText('a comment', t, false);
-    out.push(t);
-  }
+  for (const t of config.trailer) commentLine(t, out);
   return out.length === 0 ? '' : `${out.join('\n')}\n`;
 }

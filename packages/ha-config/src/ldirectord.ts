@@ -981,7 +981,7 @@ export function parseLdirectordCf(
     const hashAt = value.search(/\s#/);
     const comment = hashAt >= 0 ? value.slice(hashAt).replace(/^\s*#/, '') : undefined;
     const v = hashAt >= 0 ? value.slice(0, hashAt) : value;
-    const m4 = ipv6 ? null : /^(\d+\.\d+\.\d+\.\d+):([0-9A-Za-z_-]+)/.exec(v);
+    // ldirectord tries IPv4:port before host:port; both give the same host and port.
     const mh = /^([0-9A-Za-z._+-]+):([0-9A-Za-z_-]+)/.exec(v);
     const mf = /^(\d+)/.exec(v);
     const m6 = /^\[([0-9A-Fa-f:]+)\]:([0-9A-Za-z_-]+)/.exec(v);
@@ -991,11 +991,6 @@ export function parseLdirectordCf(
         `${name} ${v.trim()} has no port; ldirectord would read it as firewall mark ${/^\d+/.exec(v.trim())?.[0] ?? '(none)'}`,
         `write ${v.trim()}:80 (address:port), or a firewall mark number`,
       );
-    } else if (m4) {
-      const m = m4;
-      if (checkHost(m[1] as string, false, c, name) && checkPort(m[2] as string, c, name))
-        address = { kind: 'address', host: m[1] as string, port: m[2] as string };
-      rest = v.slice(m[0].length);
     } else if (mh) {
       const m = mh;
       if (checkHost(m[1] as string, ipv6, c, name) && checkPort(m[2] as string, c, name))
@@ -1479,16 +1474,11 @@ export function parseLdirectordCf(
     for (const v of config.virtuals) {
       const ci = v.settings.checkinterval;
       if (ci?.line !== undefined)
-        problems.push(
-          fileProblem({
-            code: 'BAD_VALUE',
-            file,
-            line: ci.line,
-            column: ci.column ?? 1,
-            severity: 'warning',
-            message: 'checkinterval in a virtual section is ignored unless fork = yes',
-            hint: 'set fork = yes, or move checkinterval to the global section',
-          }),
+        mkReport(ci.line, ci.column ?? 1)(
+          'BAD_VALUE',
+          'checkinterval in a virtual section is ignored unless fork = yes',
+          'set fork = yes, or move checkinterval to the global section',
+          'warning',
         );
     }
   for (const v of config.virtuals) {
@@ -1497,31 +1487,17 @@ export function parseLdirectordCf(
     const key = `${virtualProtocol(v)}${v.ipv6 && a.kind === 'fwmark' ? '6' : ''}:${a.kind === 'fwmark' ? a.mark : `${a.host}:${ldPortNumber(a.port) ?? a.port}`}`;
     const first = seenVirtual.get(key);
     if (first !== undefined)
-      problems.push(
-        fileProblem({
-          code: 'DUPLICATE',
-          file,
-          line: v.line ?? 0,
-          column: 1,
-          message: `duplicate virtual server ${key}`,
-          hint: `first defined at line ${first}`,
-        }),
+      mkReport(v.line ?? 0, 1)(
+        'DUPLICATE',
+        `duplicate virtual server ${key}`,
+        `first defined at line ${first}`,
       );
     else seenVirtual.set(key, v.line ?? 0);
   }
   for (const v of config.virtuals) {
     const s = v.settings;
     const warn = (n: LdNode | undefined, message: string) =>
-      problems.push(
-        fileProblem({
-          code: 'BAD_VALUE',
-          file,
-          line: n?.line ?? v.line ?? 0,
-          column: n?.column ?? 1,
-          severity: 'warning',
-          message,
-        }),
-      );
+      mkReport(n?.line ?? v.line ?? 0, n?.column ?? 1)('BAD_VALUE', message, undefined, 'warning');
     if (s.netmask && !s.persistent) warn(s.netmask, 'netmask only takes effect together with persistent');
     if (s.ops?.value === true && virtualProtocol(v) !== 'udp')
       warn(s.ops, 'ops (one-packet scheduling) only applies to UDP services');
