@@ -178,6 +178,15 @@ export function commandError(
     return new IpvsKernelError('DAEMON_RUNNING', name, errno, `${what}: that sync daemon is already running`);
   if (cmd === IPVS_CMD.NEW_DAEMON && errno === ERRNO.ENODEV)
     return new IpvsKernelError('KERNEL', name, errno, `${what}: no such interface`);
+  if (cmd === IPVS_CMD.NEW_DAEMON && errno === ERRNO.EINVAL)
+    return new IpvsKernelError(
+      'KERNEL',
+      name,
+      errno,
+      `cannot ${what}: the kernel found the settings invalid (the interface must exist, and the sync protocol refuses a table with real servers of another address family than their service)`,
+    );
+  if (cmd === IPVS_CMD.DEL_DAEMON && errno === ERRNO.ESRCH)
+    return new IpvsKernelError('KERNEL', name, errno, `cannot ${what}: it is not running`);
   if (errno === ERRNO.ESRCH)
     return new IpvsKernelError(
       'NO_SUCH_SERVICE',

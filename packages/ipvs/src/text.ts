@@ -455,6 +455,8 @@ export function parseSave(text: string): DesiredService[] {
     if (!owner)
       throw new ParseError(line, `real server for ${vs ?? `fwmark ${fwmark}`} before its service (-A)`);
     const d: DestinationSpec = { ...parseHostPort(rs, line, key.port ?? 0), ...dest };
+    // ipvsadm gives a non-NAT real server of a non-fwmark service the service's port.
+    if (key.fwmark === undefined && (d.forward ?? 'gate') !== 'masq') d.port = key.port ?? d.port;
     const at = owner.destinations.findIndex((x) => x.address === d.address && x.port === d.port);
     if (at >= 0) owner.destinations[at] = d;
     else owner.destinations.push(d);

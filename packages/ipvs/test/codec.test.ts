@@ -14,41 +14,9 @@ import {
   ipvsMessageLength,
   NLM_F,
 } from '../src/index.js';
+import { GOLDEN_DEL_DEST, GOLDEN_INFO_REPLY, GOLDEN_NEW_SERVICE, hex } from './helpers/golden.js';
 
-const hex = (s: string) =>
-  Uint8Array.from(s.replace(/#.*$/gm, '').replace(/\s+/g, '').match(/../g) ?? [], (b) =>
-    Number.parseInt(b, 16),
-  );
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
-// Derived by hand from include/uapi/linux/ip_vs.h (x86-64, little-endian):
-// NEW_SERVICE (1) for TCP 192.0.2.50:80 wrr, family id 0x20, seq 1, REQUEST|ACK.
-export const GOLDEN_NEW_SERVICE = hex(`
-  68000000 2000 0500 01000000 00000000   # nlmsghdr: len 104, type 0x20, flags REQUEST|ACK, seq 1, pid 0
-  01010000                               # genlmsghdr: cmd NEW_SERVICE, version 1
-  5400 0180                              # IPVS_CMD_ATTR_SERVICE with NLA_F_NESTED, 84 bytes
-    0600 0100 0200 0000                  # AF = AF_INET (u16)
-    0600 0200 0600 0000                  # PROTOCOL = IPPROTO_TCP (u16)
-    1400 0300 c0000232 00000000 00000000 00000000   # ADDR: union nf_inet_addr, 16 bytes
-    0600 0400 0050 0000                  # PORT = 80 (be16)
-    0800 0600 77727200                   # SCHED_NAME "wrr" NUL
-    0c00 0700 00000000 fdffffff          # FLAGS: struct ip_vs_flags, flags 0, mask all but HASHED
-    0800 0800 00000000                   # TIMEOUT = 0
-    0800 0900 ffffffff                   # NETMASK = 255.255.255.255 (be32)
-`);
-
-// DEL_DEST (7): real server [2001:db8::21]:443 out of fwmark 8 (IPv6).
-export const GOLDEN_DEL_DEST = hex(`
-  50000000 2000 0500 02000000 00000000
-  07010000
-  1400 0180
-    0600 0100 0a00 0000
-    0800 0500 08000000
-  2800 0280
-    1400 0100 20010db8 00000000 00000000 00000021
-    0600 0200 01bb 0000
-    0600 0b00 0a00 0000
-`);
 
 describe('golden byte vectors (from the uapi header)', () => {
   it('encodes NEW_SERVICE for TCP 192.0.2.50:80 wrr byte for byte', () => {
@@ -81,9 +49,7 @@ describe('golden byte vectors (from the uapi header)', () => {
   });
 
   it('decodes a GET_INFO reply (SET_INFO with version and table size)', () => {
-    const m = decodeIpvsMessage(
-      hex('24000000 2000 0000 09000000 00000000 0e010000 08000100 01020100 08000200 00100000'),
-    );
+    const m = decodeIpvsMessage(GOLDEN_INFO_REPLY);
     expect(m).toMatchObject({
       familyId: 0x20,
       cmd: IPVS_CMD.SET_INFO,

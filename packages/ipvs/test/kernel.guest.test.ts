@@ -1,0 +1,198 @@
+// The binding against the real kernel IPVS and the real ipvsadm, in the lab's
+// qemu guest: one boot for the file, one scenario process inside it
+// (test/guest/kernel-scenario.ts), assertions here.
+import { fileURLToPath } from 'node:url';
+import { describeWithLab, Guest, tsxLoader } from '@lvs-ha/lab';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { formatList, formatSave, parseSave, type TableService } from '../src/index.js';
+import { tableOf } from './helpers/table.js';
+import { IPVSADM_RULES, OURS } from './helpers/tables.js';
+
+interface Lists {
+  save: string;
+  list: string;
+  stats: string;
+  rate: string;
+  thresholds: string;
+  tunInfo: string;
+  persistentConn: string;
+  table: TableService[];
+}
+// biome-ignore lint/suspicious/noExplicitAny: the scenario's JSON, checked field by field below
+type Out = Record<string, any> & {
+  ours: Lists & { operations: number; errors: string[] };
+  theirs: Lists & { unreadDifferences: unknown[] };
+};
+
+describeWithLab(['guest'], 'IPVS binding in the real kernel (qemu guest) against ipvsadm', () => {
+  let guest: Guest;
+  let out: Out;
+  beforeAll(async () => {
+    guest = await Guest.boot({ log: (l) => process.stderr.write(`[lab] ${l}\n`) });
+    const script = fileURLToPath(new URL('guest/kernel-scenario.ts', import.meta.url));
+    const r = await guest.exec(['node', '--import', tsxLoader(), script], { timeoutMs: 240_000 });
+    if (r.code !== 0) throw new Error(`scenario failed (${r.code}): ${r.stderr}`);
+    out = JSON.parse(r.stdout) as Out;
+  }, 400_000);
+  afterAll(async () => {
+    await guest?.shutdown();
+  });
+
+  const info = () => out.info as { version: string; versionCode: number; connTableSize: number };
+
+  it('the hand-derived golden messages do in the kernel what they say', () => {
+    expect(out.golden).toBe(
+      '-A -t 192.0.2.50:80 -s wrr\n-A -f 8 -6 -s rr\n-a -f 8 -6 -r [2001:db8::22]:443 -m -w 1\n',
+    );
+    expect(out.familyId).toBeGreaterThanOrEqual(0x10);
+    expect(out.header).toBe(`IP Virtual Server version ${info().version} (size=${info().connTableSize})`);
+  });
+
+  it('what we create (every scheduler, protocol, family, flag, method), ipvsadm -S and -L show exactly', () => {
+    expect(out.ours.errors).toEqual([]);
+    expect(out.ours.operations).toBe(OURS.length + OURS.reduce((n, s) => n + s.destinations.length, 0));
+    expect(out.ours.save).toBe(formatSave(tableOf(OURS)));
+    // Thresholds are not in -S: ipvsadm's --thresholds listing shows them.
+    expect(out.ours.thresholds).toMatch(/\n {2}-> 198\.51\.100\.33:53 +100 +10 +0 +0 +\n/);
+    expect(out.ours.thresholds).toMatch(/\n {2}-> \[2001:db8::21\]:443 +50 +5 +0 +0 +\n/);
+  });
+
+  it('what ipvsadm creates, we read back exactly (table equals the rules, thresholds included)', () => {
+    expect(out.theirs.unreadDifferences).toEqual([]);
+    expect(formatSave(tableOf(parseSave(IPVSADM_RULES)))).toBe(out.theirs.save);
+  });
+
+  it('our -S and -L text equals ipvsadm for both tables (list, stats, rate, thresholds, tun-info, persistent-conn)', () => {
+    for (const t of [out.ours, out.theirs]) {
+      expect(formatSave(t.table)).toBe(t.save);
+      expect(formatList(t.table, info())).toBe(t.list);
+      expect(formatList(t.table, info(), { format: 'stats', exact: true })).toBe(t.stats);
+      expect(formatList(t.table, info(), { format: 'rate' })).toBe(t.rate);
+      expect(formatList(t.table, info(), { format: 'thresholds' })).toBe(t.thresholds);
+      expect(formatList(t.table, info(), { format: 'tun-info' })).toBe(t.tunInfo);
+      expect(formatList(t.table, info(), { format: 'persistent-conn' })).toBe(t.persistentConn);
+    }
+  });
+
+  it('edits services and real servers in place', () => {
+    expect(out.edited.save).toBe(
+      '-A -t 192.0.2.50:80 -s sh -p 20 -b sh-port\n-a -t 192.0.2.50:80 -r 192.0.2.22:80 -m -w 2\n',
+    );
+    expect(out.edited.thresholds).toMatch(/\n {2}-> 192\.0\.2\.22:80 +9 +0 +0 +0 +\n/);
+    expect(out.edited.service).toMatchObject({
+      scheduler: 'sh',
+      persistent: 20,
+      schedulerFlags: ['sh-port'],
+      hashed: true,
+    });
+  });
+
+  it('refusals come back typed, with the errno and a sentence, and change nothing', () => {
+    const e = out.errors;
+    expect(e.duplicateService).toEqual({
+      name: 'IpvsKernelError',
+      code: 'SERVICE_EXISTS',
+      errno: 17,
+      message: 'service 192.0.2.50:80/tcp already exists (EEXIST)',
+    });
+    expect(e.unknownScheduler).toMatchObject({
+      code: 'SCHEDULER_NOT_FOUND',
+      errno: 2,
+      message: 'scheduler `foo` is not loaded (no module ip_vs_foo) (ENOENT)',
+    });
+    expect(e.missingService).toMatchObject({
+      code: 'NO_SUCH_SERVICE',
+      errno: 3,
+      message: 'service 192.0.2.50:82/tcp does not exist (ESRCH)',
+    });
+    expect(e.editMissingService).toMatchObject({
+      code: 'NO_SUCH_SERVICE',
+      errno: 3,
+      message: 'service fwmark 99 does not exist (ESRCH)',
+    });
+    expect(e.deleteMissingService).toMatchObject({
+      code: 'NO_SUCH_SERVICE',
+      message: 'service [2001:db8::9]:1/udp does not exist (ESRCH)',
+    });
+    expect(e.duplicateDestination).toMatchObject({ code: 'DESTINATION_EXISTS', errno: 17 });
+    expect(e.missingDestination).toMatchObject({
+      code: 'NO_SUCH_DESTINATION',
+      errno: 2,
+      message: 'real server 192.0.2.99:80 is not in service 192.0.2.50:80/tcp (ENOENT)',
+    });
+    expect(e.destinationOfMissingService).toMatchObject({ code: 'NO_SUCH_SERVICE', errno: 3 });
+    expect(e.mixedFamilyWithoutTunnel).toMatchObject({ code: 'KERNEL', errno: 22 });
+    expect(e.badAddress).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(e.stopDaemonNotRunning).toMatchObject({
+      code: 'KERNEL',
+      errno: 3,
+      message: 'cannot stop the backup sync daemon: it is not running (ESRCH)',
+    });
+    expect(out.tableAfterErrors).toBe(out.edited.save);
+    expect(out.missingServiceDestinations).toEqual([]);
+  });
+
+  it('timeouts, info, zero, flush', () => {
+    expect(out.timeouts.after).toEqual({ tcp: 901, tcpFin: 121, udp: 301 });
+    expect(out.timeouts.ipvsadm).toBe('Timeout (tcp tcpfin udp): 901 121 301\n');
+    expect(out.info).toMatchObject({ version: '1.2.1', versionCode: 0x010201 });
+    expect(out.zeroed).toMatchObject({ conns: 0, inPackets: 0, inBytes: 0 });
+    expect(out.beforeFlush).toContain('-A -t 192.0.2.70:80 -s rr\n');
+    expect(out.afterFlush).toBe('');
+  });
+
+  it('starts, lists and stops sync daemons as ipvsadm sees them', () => {
+    expect(out.daemons.ours).toEqual([
+      {
+        state: 'master',
+        interface: 'lo',
+        syncId: 9,
+        maxLength: 1400,
+        group: '224.0.0.82',
+        port: 8850,
+        ttl: 2,
+      },
+      {
+        state: 'backup',
+        interface: 'lo',
+        syncId: 10,
+        maxLength: 65507,
+        group: '224.0.0.81',
+        port: 8848,
+        ttl: 1,
+      },
+    ]);
+    expect(out.daemons.ipvsadm).toBe(
+      'master sync daemon (mcast=lo, syncid=9, maxlen=1400, group=224.0.0.82, port=8850, ttl=2)\nbackup sync daemon (mcast=lo, syncid=10, maxlen=65507, group=224.0.0.81, port=8848, ttl=1)\n',
+    );
+    expect(out.daemons.again).toMatchObject({ code: 'DAEMON_RUNNING', errno: 17 });
+    expect(out.daemonsAfter).toEqual({ ours: [], ipvsadm: '' });
+  });
+
+  it('reconcile: a one-weight change is one netlink message; a second run changes nothing', () => {
+    expect(out.reconcile.operations).toEqual([
+      {
+        op: 'edit-destination',
+        service: { protocol: 'tcp', address: '192.0.2.82', port: 80 },
+        destination: { address: '198.51.100.3', port: 80, weight: 7 },
+      },
+    ]);
+    expect(out.reconcile.messagesWithCurrent).toBe(1);
+    // Reading the table first costs one dump of services and one per service (3 here).
+    expect(out.reconcile.messagesWithRead).toBe(4);
+    expect(out.reconcile.secondOperations).toBe(0);
+    expect(out.reconcile.save).toContain('-a -t 192.0.2.82:80 -r 198.51.100.3:80 -g -w 7\n');
+  });
+
+  it('pipelines 1,000 real servers in a couple of writes and reports the one refusal in the middle', () => {
+    expect(out.batch).toMatchObject({ results: 1002, messages: 1002, lines: 1001 });
+    expect(out.batch.datagrams).toBeLessThanOrEqual(2);
+    expect(out.batch.refused).toEqual([
+      {
+        i: 502,
+        code: 'DESTINATION_EXISTS',
+        message: 'real server 10.1.244.1:53 already exists in service 192.0.2.90:53/udp (EEXIST)',
+      },
+    ]);
+  });
+});
