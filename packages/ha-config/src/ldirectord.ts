@@ -780,8 +780,18 @@ export function ldGlobalHash(name: string): GlobalHash {
 // ---------------------------------------------------------------------------
 // Helpers
 
+/** A valid dotted quad as a number. */
 function ipToInt(s: string): number {
-  return s.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+  let n = 0;
+  let octet = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      n = n * 256 + octet;
+      octet = 0;
+    } else octet = octet * 10 + (c - 48);
+  }
+  return n * 256 + octet;
 }
 function intToIp(n: number): string {
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
@@ -915,6 +925,9 @@ export interface ParseLdirectordOptions {
 }
 
 const MAX_RANGE = 65536;
+const ADDR = '(\\d+\\.\\d+\\.\\d+\\.\\d+|\\[[0-9A-Fa-f:]+\\]|[A-Za-z0-9.-]+)';
+/** ADDRESS[->ADDRESS][:PORT] of a real server line (compiled once: it ran per line). */
+const REAL_ADDRESS = new RegExp(`^${ADDR}(?:->${ADDR})?(?::(\\d+|[A-Za-z0-9_-]+))?$`);
 
 export function parseLdirectordCf(
   text: string,
@@ -1054,8 +1067,7 @@ export function parseLdirectordCf(
     }
     const lead = v.length - v.trimStart().length;
     const spec = m[1] as string;
-    const addr = '(\\d+\\.\\d+\\.\\d+\\.\\d+|\\[[0-9A-Fa-f:]+\\]|[A-Za-z0-9.-]+)';
-    const am = new RegExp(`^${addr}(?:->${addr})?(?::(\\d+|[A-Za-z0-9_-]+))?$`).exec(spec);
+    const am = REAL_ADDRESS.exec(spec);
     if (!am) {
       report(
         'BAD_VALUE',
