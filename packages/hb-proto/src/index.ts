@@ -53,5 +53,15 @@ export {
   MAX_UNCOMPRESSED,
   openPacket,
 } from './packet.js';
+export type {
+  AutoFailback,
+  ResourceAction,
+  ResourceEvents,
+  ResourceManagerOptions,
+  ResourceSet,
+  ResourceState,
+  StandbyState,
+} from './resources.js';
+export { haresourcesGroups, ResourceManager, resourceKey } from './resources.js';
 
 export const packageName = '@lvs-ha/hb-proto';

@@ -258,14 +258,19 @@ export class Membership extends EventEmitter<MembershipEvents> {
     return this.#drain();
   }
 
-  /** Sends our last words (a "shutdone" with st=dead, as Heartbeat does at shutdown) and stops. */
-  stop(now: number): HbMessage[] {
+  /**
+   * Stops. With `shutdone` (default) it first sends Heartbeat's last words,
+   * "shutdone" with st=dead, which peers take as a clean departure.
+   */
+  stop(now: number, { shutdone = true }: { shutdone?: boolean } = {}): HbMessage[] {
     if (this.#stopped) return [];
+    if (shutdone) {
+      this.#queue({ fields: [] }, now, [
+        [F.type, T.shutdone],
+        [F.status, 'dead'],
+      ]);
+    }
     this.#stopped = true;
-    this.#queue({ fields: [] }, now, [
-      [F.type, T.shutdone],
-      [F.status, 'dead'],
-    ]);
     return this.#drain();
   }
 
@@ -449,6 +454,10 @@ export class Membership extends EventEmitter<MembershipEvents> {
         this.emit('link', p.name, medium, 'dead');
       }
     }
+    // mark_node_dead: forget what we heard (after listeners saw it) and the sequence track
+    p.heardFrom = false;
+    p.lastSeq = 0;
+    p.missing.clear();
     this.#rexmit = this.#rexmit.filter((r) => r.node !== p.name);
   }
 

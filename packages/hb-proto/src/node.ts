@@ -21,6 +21,7 @@ import { HbProtoError } from './errors.js';
 import { Membership, type MembershipEvents, type MembershipOptions, type NodeStatus } from './membership.js';
 import type { HbMessage } from './message.js';
 import { encodePacket, openPacket } from './packet.js';
+import type { AutoFailback, ResourceAction, ResourceManager } from './resources.js';
 
 export type NodeMedium =
   | { type: 'bcast'; interface: string; port?: number }
@@ -31,6 +32,14 @@ export interface HeartbeatNodeOptions extends Omit<MembershipOptions, 'media'> {
   media: readonly (NodeMedium | HaMedium)[];
   /** keys: a Keyring, or authkeys as ha-config parses them */
   auth: Keyring | Pick<Authkeys, 'auth' | 'keys'>;
+  /** haresources hand-over (two nodes): groups and auto_failback; omit to only track membership */
+  resources?: {
+    autoFailback: AutoFailback;
+    localGroups: readonly string[];
+    foreignGroups: readonly string[];
+    /** runs an action's scripts (default: nothing to run, done at once) */
+    run?: (action: ResourceAction) => Promise<void> | void;
+  };
 }
 
 export interface NodeEvents extends MembershipEvents {
@@ -78,6 +87,8 @@ export function mediumName(m: NodeMedium | HaMedium): string {
 export class HeartbeatNode extends EventEmitter<NodeEvents> {
   readonly membership: Membership;
   readonly auth: Authenticator;
+  /** the haresources hand-over, when options.resources was given */
+  readonly resources: ResourceManager | undefined;
   readonly #media: NodeMedium[];
   #open: OpenMedium[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -146,7 +157,16 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
    */
   async close({ graceful = false } = {}): Promise<void> {
     if (this.#closed) return;
-    if (graceful) {
+    if (graceful && this.resources) {
+      // release everything first; the manager sends "shutdone" when done
+      const rm = this.resources;
+      rm.shutdown();
+      for (const until = Date.now() + 30_000; rm.pendingActions > 0 && Date.now() < until; ) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      this.#sendAll(this.membership.stop(this.now(), { shutdone: false }));
+      await new Promise((r) => setTimeout(r, 20));
+    } else if (graceful) {
       this.#sendAll(this.membership.stop(this.now()));
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -227,9 +247,14 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
   #schedule(): void {
     if (this.#closed) return;
     clearTimeout(this.#timer);
-    const delay = Math.max(1, this.membership.nextDeadline() - this.now());
+    const deadline = Math.min(
+      this.membership.nextDeadline(),
+      this.resources?.nextDeadline() ?? Number.POSITIVE_INFINITY,
+    );
+    const delay = Math.max(1, deadline - this.now());
     this.#timer = setTimeout(() => {
       this.#sendAll(this.membership.tick(this.now()));
+      this.resources?.tick(this.now());
       this.#schedule();
     }, delay);
   }

@@ -10,6 +10,8 @@ import {
   Membership,
   type MembershipOptions,
   openPacket,
+  type ResourceAction,
+  ResourceManager,
 } from '../../src/index.js';
 
 export interface SimOptions {
@@ -23,6 +25,10 @@ export interface SimOptions {
   /** probability that one packet on one medium is lost */
   loss?: number;
   seed?: number;
+  /** haresources hand-over: each node owns one group named after it */
+  autoFailback?: 'on' | 'off' | 'legacy';
+  /** how long the resource scripts take */
+  actionMs?: number;
 }
 
 interface Pending {
@@ -61,6 +67,10 @@ export class SimCluster {
   dropOnce: ((from: string, msg: HbMessage) => boolean) | undefined;
   #queue: Pending[] = [];
   readonly random: () => number;
+  readonly rms = new Map<string, ResourceManager>();
+  /** every resource action, with the node and the time it was asked for */
+  readonly actions: { node: string; at: number; action: ResourceAction }[] = [];
+  #actionsDue: { at: number; node: string; id: number }[] = [];
 
   constructor(
     readonly opts: SimOptions,
@@ -88,6 +98,32 @@ export class SimCluster {
         }),
       );
     }
+    if (opts.autoFailback) for (const name of opts.nodes) this.attachResources(name);
+  }
+
+  /** (Re)creates the resource manager of `name` on its current Membership. */
+  attachResources(name: string): ResourceManager {
+    const others = this.opts.nodes.filter((n) => n !== name);
+    const rm = new ResourceManager({
+      membership: this.member(name),
+      autoFailback: this.opts.autoFailback ?? 'on',
+      localGroups: [`group-${name}`],
+      foreignGroups: others.map((n) => `group-${n}`),
+      now: () => this.now,
+      transmit: (pairs, to) => this.broadcast(name, this.member(name).send(pairs, this.now, to)),
+    });
+    rm.on('action', (action) => {
+      this.actions.push({ node: name, at: this.now, action });
+      this.#actionsDue.push({ at: this.now + (this.opts.actionMs ?? 100), node: name, id: action.id });
+    });
+    this.rms.set(name, rm);
+    return rm;
+  }
+
+  rm(name: string): ResourceManager {
+    const r = this.rms.get(name);
+    if (!r) throw new Error(`no resource manager on ${name}`);
+    return r;
   }
 
   member(name: string): Membership {
@@ -135,6 +171,8 @@ export class SimCluster {
       if (next > until) break;
       this.now = next;
       const due = this.#queue.filter((p) => p.at <= this.now);
+      // a crashed node's scripts never finish
+      this.#actionsDue = this.#actionsDue.filter((a) => !this.crashed.has(a.node));
       this.#queue = this.#queue.filter((p) => p.at > this.now);
       for (const p of due) {
         if (this.crashed.has(p.to)) continue;
@@ -145,6 +183,11 @@ export class SimCluster {
         if (this.crashed.has(name)) continue;
         if (m.nextDeadline() <= this.now) this.broadcast(name, m.tick(this.now));
       }
+      const actionsDue = this.#actionsDue.filter((a) => a.at <= this.now);
+      this.#actionsDue = this.#actionsDue.filter((a) => a.at > this.now);
+      for (const a of actionsDue) if (!this.crashed.has(a.node)) this.rm(a.node).done(a.id);
+      for (const [name, r] of this.rms)
+        if (!this.crashed.has(name) && r.nextDeadline() <= this.now) r.tick(this.now);
       if (next === until && due.length === 0) {
         let more = false;
         for (const [name, m] of this.members)
