@@ -8,7 +8,14 @@ import { haresourcesGroups, Membership, resourceKey } from '../src/index.js';
 import { SimCluster } from './support/sim.js';
 
 function cluster(autoFailback: 'on' | 'off' | 'legacy', crashBetaAtStart = false): SimCluster {
-  const sim = new SimCluster({ nodes: ['alpha', 'beta'], keepaliveMs: 100, deadtimeMs: 500, initdeadMs: 1000, autoFailback, actionMs: 50 });
+  const sim = new SimCluster({
+    nodes: ['alpha', 'beta'],
+    keepaliveMs: 100,
+    deadtimeMs: 500,
+    initdeadMs: 1000,
+    autoFailback,
+    actionMs: 50,
+  });
   if (crashBetaAtStart) sim.crashed.add('beta');
   sim.start();
   return sim;
@@ -42,10 +49,9 @@ describe('resource hand-over (nice failback: auto_failback on)', () => {
     expect(holds(sim)).toEqual(['local', 'local']);
     expect(sim.rm('alpha').rscstatus).toBe('local');
     expect(sim.rm('alpha').state).toBe('stable');
-    expect(sim.actions.map((a) => `${a.node} ${a.action.action} ${a.action.groups.join(',')}`).sort()).toEqual([
-      'alpha acquire group-alpha',
-      'beta acquire group-beta',
-    ]);
+    expect(
+      sim.actions.map((a) => `${a.node} ${a.action.action} ${a.action.groups.join(',')}`).sort(),
+    ).toEqual(['alpha acquire group-alpha', 'beta acquire group-beta']);
   });
 
   it('a node alone takes every group after initdead', () => {
@@ -85,7 +91,7 @@ describe('resource hand-over, auto_failback off', () => {
 });
 
 describe('standby and takeover', () => {
-  it('hb_standby all on alpha moves everything to beta; hb_takeover local brings alpha's group back', () => {
+  it('hb_standby all on alpha moves everything to beta; hb_takeover local brings the group of alpha back', () => {
     const sim = cluster('off');
     sim.run(13_000);
     sim.rm('alpha').standby('all');
@@ -129,7 +135,7 @@ describe('standby and takeover', () => {
 });
 
 describe('resource hand-over, auto_failback legacy', () => {
-  it('each asks for its own group with ip-request; the dead node\'s group is taken and given back on request', () => {
+  it("each asks for its own group with ip-request; the dead node's group is taken and given back on request", () => {
     const sim = cluster('legacy');
     sim.run(13_000);
     expect(holds(sim)).toEqual(['local', 'local']);
@@ -145,8 +151,15 @@ describe('resource hand-over, auto_failback legacy', () => {
 
 describe('group keys', () => {
   it('are the first resource of each haresources line, as ResourceManager lists them', () => {
-    const h = parseHaresources('load1 192.0.2.50/24/eth0 ldirectord::ldirectord.cf\nload2 IPaddr2::192.0.2.51/24 hbflag\n').value;
-    expect(haresourcesGroups(h, 'LOAD1')).toEqual({ local: ['192.0.2.50/24/eth0'], foreign: ['IPaddr2::192.0.2.51/24'] });
-    expect(resourceKey({ kind: 'script', name: 'Filesystem', args: ['/dev/sda1', '/data'] })).toBe('Filesystem::/dev/sda1::/data');
+    const h = parseHaresources(
+      'load1 192.0.2.50/24/eth0 ldirectord::ldirectord.cf\nload2 IPaddr2::192.0.2.51/24 hbflag\n',
+    ).value;
+    expect(haresourcesGroups(h, 'LOAD1')).toEqual({
+      local: ['192.0.2.50/24/eth0'],
+      foreign: ['IPaddr2::192.0.2.51/24'],
+    });
+    expect(resourceKey({ kind: 'script', name: 'Filesystem', args: ['/dev/sda1', '/data'] })).toBe(
+      'Filesystem::/dev/sda1::/data',
+    );
   });
 });
