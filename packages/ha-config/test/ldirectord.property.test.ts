@@ -20,6 +20,7 @@ import {
   SERVICE_PORTS,
   writeLdirectordCf,
 } from '../src/index.js';
+import { expectSameValue } from './helpers.js';
 
 const RUNS_ROUNDTRIP = 6_000;
 const RUNS_MUTATED = 70_000;
@@ -27,33 +28,6 @@ const RUNS_RANDOM = 30_000;
 // CPU-bound runs (~10 s each on an idle 2-core machine): on a busy one the
 // default 30 s test timeout would fail them for being slow, not wrong.
 const TIMEOUT = 120_000;
-
-function withoutPositions(v: LdirectordConfig): unknown {
-  return JSON.parse(JSON.stringify(v, (k, x) => (k === 'line' || k === 'column' ? undefined : x)));
-}
-
-/** A JSON-like encoding without positions, keys sorted: equal strings ⇔ deeply equal values. */
-function canonical(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v !== 'object' || v === null) return String(v);
-  let out: string;
-  if (Array.isArray(v)) {
-    out = '[';
-    for (const x of v) out += `${canonical(x)},`;
-    return `${out}]`;
-  }
-  const o = v as Record<string, unknown>;
-  out = '{';
-  for (const k of Object.keys(o).sort())
-    if (k !== 'line' && k !== 'column' && o[k] !== undefined) out += `${k}:${canonical(o[k])},`;
-  return `${out}}`;
-}
-
-/** Cheap comparison for the hot loop; `expect` (slow, but with a diff) only when it fails. */
-function expectSameConfig(actual: LdirectordConfig, expected: LdirectordConfig): void {
-  if (canonical(actual) !== canonical(expected))
-    expect(withoutPositions(actual)).toEqual(withoutPositions(expected));
-}
 
 // ---------------------------------------------------------------------------
 // Valid configurations
@@ -353,7 +327,7 @@ describe('ldirectord.cf property tests', () => {
           const r = parseLdirectordCf(text);
           const errors = r.problems.filter((p) => p.severity === 'error');
           if (errors.length > 0) throw new Error(`${errors.map((e) => e.message).join('\n')}\n---\n${text}`);
-          expectSameConfig(r.value, cfg);
+          expectSameValue(r.value, cfg);
           const again = writeLdirectordCf(r.value);
           if (again !== text) expect(again).toBe(text);
         }),
@@ -461,7 +435,7 @@ describe('ldirectord.cf property tests', () => {
       const again = parseLdirectordCf(written);
       const errors = again.problems.filter((p) => p.severity === 'error');
       if (errors.length > 0) expect(errors.map((e) => e.message)).toEqual([]);
-      expectSameConfig(again.value, r.value);
+      expectSameValue(again.value, r.value);
     }
   }
 

@@ -10,15 +10,11 @@ import {
   resolveLdirectordDefaults,
   writeLdirectordCf,
 } from '../src/index.js';
+import { stripPositions } from './helpers.js';
 
 const dir = join(import.meta.dirname, 'fixtures', 'ldirectord');
 const read = (name: string) => readFileSync(join(dir, name), 'utf8');
 const goodFixtures = readdirSync(dir).filter((f) => f.endsWith('.cf'));
-
-/** The value without positions: what must survive a round trip. */
-function withoutPositions(v: LdirectordConfig): unknown {
-  return JSON.parse(JSON.stringify(v, (k, x) => (k === 'line' || k === 'column' ? undefined : x)));
-}
 
 describe('ldirectord.cf fixtures', () => {
   it('has the seed, the Debian sample and at least 12 more', () => {
@@ -41,7 +37,7 @@ describe('ldirectord.cf fixtures', () => {
       const written = writeLdirectordCf(r.value);
       const again = parseLdirectordCf(written, { file: f });
       expect(again.problems.filter((p) => p.severity === 'error')).toEqual([]);
-      expect(withoutPositions(again.value)).toEqual(withoutPositions(r.value));
+      expect(stripPositions(again.value)).toEqual(stripPositions(r.value));
       // Writing is stable after the first normalisation.
       expect(writeLdirectordCf(again.value)).toBe(written);
       // Every comment line of the source survives.
