@@ -8,7 +8,7 @@ import {
   familyName,
   familyNumber,
   formatAddress,
-  parseAddress,
+  parseAddressShared as parseAddress,
 } from './ip.js';
 import {
   IP_VS_CONN_F,

@@ -4,7 +4,7 @@
 // them; and a reader for that format. Pure.
 import type { TableService } from './client.js';
 import { ParseError } from './errors.js';
-import { AF_INET, AF_INET6, parseAddress } from './ip.js';
+import { AF_INET, AF_INET6, parseAddressShared as parseAddress } from './ip.js';
 import type {
   Destination,
   DestinationSpec,
