@@ -4,11 +4,14 @@
 //
 //   ip netns exec load2 pnpm --filter @lvs-ha/hb-proto exec tsx ../../examples/hb-proto-node.ts /etc/ha.d load2
 //
-// SIGTERM leaves cleanly (peers see "shutdone"); SIGKILL is a crash.
-import { readFileSync, statSync } from 'node:fs';
+// With a haresources file it also takes part in the resource hand-over
+// (it prints what it would start and stop). SIGUSR1 = hb_standby all,
+// SIGUSR2 = hb_takeover all. SIGTERM leaves cleanly (resources released,
+// peers see "shutdone"); SIGKILL is a crash.
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAuthkeys, parseHaCf } from '@lvs-ha/ha-config';
-import { HeartbeatNode } from '@lvs-ha/hb-proto';
+import { parseAuthkeys, parseHaCf, parseHaresources } from '@lvs-ha/ha-config';
+import { HeartbeatNode, haresourcesGroups } from '@lvs-ha/hb-proto';
 
 const [dir = '/etc/ha.d', name = (await import('node:os')).hostname()] = process.argv.slice(2);
 const say = (event: string, detail: object = {}) => console.log(JSON.stringify({ event, ...detail }));
@@ -22,7 +25,25 @@ const authkeys = parseAuthkeys(readFileSync(keysFile, 'utf8'), {
 for (const p of [...haCf.problems, ...authkeys.problems])
   if (p.severity === 'error') say('config-error', { message: p.message });
 
-const node = new HeartbeatNode(HeartbeatNode.optionsFromHaCf(haCf.value.settings, name, authkeys.value));
+const options = HeartbeatNode.optionsFromHaCf(haCf.value.settings, name, authkeys.value);
+const haresourcesFile = join(dir, 'haresources');
+if (existsSync(haresourcesFile)) {
+  const groups = haresourcesGroups(parseHaresources(readFileSync(haresourcesFile, 'utf8')).value, name);
+  options.resources = {
+    autoFailback: haCf.value.settings.autoFailback,
+    localGroups: groups.local,
+    foreignGroups: groups.foreign,
+    // a real director would run IPaddr2/ldirectord here; we say what we would do
+    run: (a) => say('action', { action: a.action, set: a.set, groups: a.groups, reason: a.reason }),
+  };
+}
+const node = new HeartbeatNode(options);
+node.resources?.on('change', (holding, state) =>
+  say('resources', { holding, state, rscstatus: node.resources?.rscstatus }),
+);
+node.resources?.on('warning', (message) => say('warning', { message }));
+process.on('SIGUSR1', () => node.resources?.standby('all'));
+process.on('SIGUSR2', () => node.resources?.takeover('all'));
 node.on('status', (node, status, previous) => say('status', { node, status, previous }));
 node.on('link', (node, medium, status) => say('link', { node, medium, status }));
 node.on('late', (node, intervalMs) => say('late', { node, intervalMs }));

@@ -21,7 +21,7 @@ import { HbProtoError } from './errors.js';
 import { Membership, type MembershipEvents, type MembershipOptions, type NodeStatus } from './membership.js';
 import type { HbMessage } from './message.js';
 import { encodePacket, openPacket } from './packet.js';
-import type { AutoFailback, ResourceAction, ResourceManager } from './resources.js';
+import { type AutoFailback, type ResourceAction, ResourceManager } from './resources.js';
 
 export type NodeMedium =
   | { type: 'bcast'; interface: string; port?: number }
@@ -109,6 +109,30 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
       this.membership.on(ev, (...args: unknown[]) =>
         (this.emit as (e: string, ...a: unknown[]) => boolean)(ev, ...args),
       );
+    }
+    const r = opts.resources;
+    if (r) {
+      const rm = new ResourceManager({
+        membership: this.membership,
+        autoFailback: r.autoFailback,
+        localGroups: r.localGroups,
+        foreignGroups: r.foreignGroups,
+        now: () => this.now(),
+        transmit: (pairs, to) => this.send(pairs, to),
+      });
+      const run = r.run ?? (() => undefined);
+      rm.on('action', (a) => {
+        // scripts run outside the protocol step; done() continues the protocol
+        void Promise.resolve()
+          .then(() => run(a))
+          .catch((e: unknown) => this.emit('error', e instanceof Error ? e : new Error(String(e))))
+          .then(() => {
+            if (!this.#closed) rm.done(a.id);
+          });
+      });
+      this.resources = rm;
+    } else {
+      this.resources = undefined;
     }
   }
 

@@ -67,7 +67,7 @@ export interface ResourceAction {
 export interface ResourceEvents {
   /** run the scripts, then call done(action.id) */
   action: [action: ResourceAction];
-  /** what we hold changed, or the state moved */
+  /** what we hold changed, or the state or the stability (rscstatus) moved */
   change: [holding: ResourceSet, state: ResourceState];
   /** something Heartbeat logs as an error or warning (ignored standby request, both own our groups…) */
   warning: [message: string];
@@ -354,7 +354,7 @@ export class ResourceManager extends EventEmitter<ResourceEvents> {
   }
 
   #report(): void {
-    const key = `${this.holding}/${this.#state}`;
+    const key = `${this.holding}/${this.#state}/${this.isStable()}`;
     if (key === this.#lastReported) return;
     this.#lastReported = key;
     this.emit('change', this.holding, this.#state);

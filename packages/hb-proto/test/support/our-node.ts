@@ -42,9 +42,14 @@ export class OurNode {
     });
   }
 
-  static async start(ns: Netns, name: string, files: { haCf: string; authkeys: string }): Promise<OurNode> {
+  static async start(
+    ns: Netns,
+    name: string,
+    files: { haCf: string; authkeys: string; haresources?: string },
+  ): Promise<OurNode> {
     const dir = await mkdtemp(join(tmpdir(), `hbproto-ours-${name}-`));
     await writeFile(join(dir, 'ha.cf'), files.haCf);
+    if (files.haresources !== undefined) await writeFile(join(dir, 'haresources'), files.haresources);
     await writeFile(join(dir, 'authkeys'), files.authkeys, { mode: 0o600 });
     await chmod(join(dir, 'authkeys'), 0o600);
     await writeFile(
@@ -83,6 +88,27 @@ export class OurNode {
         });
       });
     }
+  }
+
+  /** What our node holds now (its last "resources" line). */
+  holding(): { holding: string; rscstatus: string } | undefined {
+    const l = this.lines.filter((x) => x.event === 'resources').at(-1);
+    return l ? { holding: l.holding as string, rscstatus: l.rscstatus as string } : undefined;
+  }
+
+  /** Waits until our node's last "resources" line satisfies `pred`. */
+  async waitHolding(
+    pred: (h: { holding: string; rscstatus: string }) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<void> {
+    await this.waitFor(
+      (l) =>
+        l === this.lines.filter((x) => x.event === 'resources').at(-1) &&
+        pred({ holding: l.holding as string, rscstatus: l.rscstatus as string }),
+      timeoutMs,
+      what,
+    );
   }
 
   status(node: string): string | undefined {

@@ -25,12 +25,12 @@ export interface RealHeartbeatOptions {
 }
 
 /**
- * A resource script for haresources (`hbflag`) that records start/stop in
- * /var/lib/heartbeat/hbflag.state and answers `status`: cheap, and lets a
- * test see what Heartbeat really did.
+ * Resource scripts for haresources (`hbflag`, `hbflagb`) that record
+ * start/stop in /var/lib/heartbeat/<name>.state and answer `status`: cheap,
+ * and they let a test see what Heartbeat really did.
  */
-const FLAG_SCRIPT = `#!/bin/sh
-F=/var/lib/heartbeat/hbflag.state
+const flagScript = (name: string) => `#!/bin/sh
+F=/var/lib/heartbeat/${name}.state
 case "$1" in
   start) echo running > $F; echo "$(date +%s.%N) start" >> $F.log ;;
   stop) echo stopped > $F; echo "$(date +%s.%N) stop" >> $F.log ;;
@@ -73,7 +73,9 @@ export class RealHeartbeat {
     await writeFile(join(etc, 'authkeys'), opts.authkeys, { mode: 0o600 });
     await chmod(join(etc, 'authkeys'), 0o600);
     await writeFile(join(etc, 'haresources'), opts.haresources ?? '');
-    await writeFile(join(etc, 'resource.d', 'hbflag'), FLAG_SCRIPT, { mode: 0o755 });
+    for (const flag of ['hbflag', 'hbflagb']) {
+      await writeFile(join(etc, 'resource.d', flag), flagScript(flag), { mode: 0o755 });
+    }
     const script = [
       'set -e',
       'mount --make-rprivate /',
@@ -144,9 +146,9 @@ export class RealHeartbeat {
     return readFile(join(this.dir, 'log', 'ha-log'), 'utf8').catch(() => '');
   }
 
-  /** The hbflag resource's state file ('running', 'stopped' or '' if never run). */
-  async flag(): Promise<string> {
-    return (await readFile(join(this.dir, 'lib', 'hbflag.state'), 'utf8').catch(() => '')).trim();
+  /** A flag resource's state file ('running', 'stopped' or '' if never run). */
+  async flag(name = 'hbflag'): Promise<string> {
+    return (await readFile(join(this.dir, 'lib', `${name}.state`), 'utf8').catch(() => '')).trim();
   }
 
   /** Stops the node: SIGKILL for a crash (every process of its namespace), SIGTERM for a clean shutdown. */
