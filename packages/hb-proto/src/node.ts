@@ -23,10 +23,22 @@ import type { HbMessage } from './message.js';
 import { encodePacket, openPacket } from './packet.js';
 import { type AutoFailback, type ResourceAction, ResourceManager } from './resources.js';
 
+/**
+ * A medium as ha.cf names it. `address` overrides the interface's first IPv4
+ * address as our end (e.g. two nodes on 127.0.0.2 and 127.0.0.3 over lo).
+ */
 export type NodeMedium =
-  | { type: 'bcast'; interface: string; port?: number }
-  | { type: 'ucast'; interface: string; peer: string; port?: number }
-  | { type: 'mcast'; interface: string; group: string; port?: number; ttl?: number; loop?: boolean };
+  | { type: 'bcast'; interface: string; port?: number; address?: string }
+  | { type: 'ucast'; interface: string; peer: string; port?: number; address?: string }
+  | {
+      type: 'mcast';
+      interface: string;
+      group: string;
+      port?: number;
+      ttl?: number;
+      loop?: boolean;
+      address?: string;
+    };
 
 export interface HeartbeatNodeOptions extends Omit<MembershipOptions, 'media'> {
   media: readonly (NodeMedium | HaMedium)[];
@@ -204,7 +216,10 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
 
   async #openMedium(medium: NodeMedium): Promise<OpenMedium> {
     const port = medium.port ?? 694;
-    const { address, broadcast } = ipv4Of(medium.interface);
+    const info =
+      medium.address === undefined || medium.type === 'bcast' ? ipv4Of(medium.interface) : undefined;
+    const address = medium.address ?? (info?.address as string);
+    const broadcast = info?.broadcast ?? address;
     const name = mediumName(medium);
     const rx = createSocket({ type: 'udp4', reuseAddr: true });
     const tx = createSocket({ type: 'udp4', reuseAddr: true });
