@@ -69,8 +69,14 @@ function checkBytes(spec: AttrSpec, schema: Schema, v: unknown, max: number): Ui
 }
 
 /** Writes the attributes of `obj` into `out` at `off`; returns the offset after them. */
-export function encodeAttrsInto(schema: Schema, obj: AttrObject, out: Uint8Array, off: number): number {
-  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+export function encodeAttrsInto(
+  schema: Schema,
+  obj: AttrObject,
+  out: Uint8Array,
+  off: number,
+  view?: DataView,
+): number {
+  const dv = view ?? new DataView(out.buffer, out.byteOffset, out.byteLength);
   for (const spec of schema.attrs) {
     const v = obj[spec.name];
     if (v === undefined || spec.type === 'pad') continue;
@@ -135,7 +141,7 @@ export function encodeAttrsInto(schema: Schema, obj: AttrObject, out: Uint8Array
         break;
       }
       case 'nested':
-        p = encodeAttrsInto(spec.nested as Schema, v as AttrObject, out, p);
+        p = encodeAttrsInto(spec.nested as Schema, v as AttrObject, out, p, dv);
         break;
     }
     dv.setUint16(start, p - start, LE);

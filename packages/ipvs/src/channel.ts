@@ -45,6 +45,15 @@ export interface ChannelOptions {
   timeoutMs?: number;
 }
 
+interface Batch {
+  first: number;
+  count: number;
+  /** Per message: 0 ok, >0 errno, -1 an ACK still awaited. */
+  errnos: Int32Array;
+  replies: Map<number, NetlinkMessage[]>;
+  acksLeft: number;
+}
+
 interface Pending {
   replies: NetlinkMessage[];
   errno: number;
@@ -58,6 +67,7 @@ export class NetlinkChannel {
   datagramsSent = 0;
   private seq = (Math.random() * 0x3fffffff) >>> 0;
   private readonly pending = new Map<number, Pending>();
+  private batchState: Batch | undefined;
   private waiter: { check: () => void } | undefined;
   private failure: Error | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -127,68 +137,68 @@ export class NetlinkChannel {
 
   private async runBatch(messages: readonly Uint8Array[], timeoutMs?: number): Promise<BatchResult[]> {
     this.failure = undefined;
-    const seqs: number[] = [];
-    const datagrams: Uint8Array[] = [];
+    const n = messages.length;
+    // Consecutive sequence numbers: message i has seq first + i (mod 2^32).
+    const first = this.nextSeq();
+    this.seq = (first + n - 1) >>> 0;
+    const batch: Batch = {
+      first,
+      count: n,
+      errnos: new Int32Array(n),
+      replies: new Map(),
+      acksLeft: 0,
+    };
+    const datagrams: { bytes: Uint8Array; count: number }[] = [];
     let i = 0;
-    while (i < messages.length) {
+    while (i < n) {
       // Pack messages into one datagram up to maxDatagram (at least one).
       let size = 0;
       let j = i;
-      while (
-        j < messages.length &&
-        (j === i || size + pad4((messages[j] as Uint8Array).length) <= this.maxDatagram)
-      ) {
+      while (j < n && (j === i || size + pad4((messages[j] as Uint8Array).length) <= this.maxDatagram)) {
         size += pad4((messages[j] as Uint8Array).length);
         j++;
       }
       const out = new Uint8Array(size);
+      const dv = new DataView(out.buffer);
       let off = 0;
       for (let k = i; k < j; k++) {
         const m = messages[k] as Uint8Array;
         out.set(m, off);
-        const seq = this.nextSeq();
-        const dv = new DataView(out.buffer, off, NLMSG_HDRLEN);
+        // Only the last message of a datagram asks for an ACK.
         const ack = k === j - 1 ? NLM_F.ACK : 0;
-        dv.setUint16(6, (dv.getUint16(6, LE) & ~NLM_F.ACK) | NLM_F.REQUEST | ack, LE);
-        dv.setUint32(8, seq, LE);
-        seqs.push(seq);
-        this.pending.set(seq, { replies: [], errno: -1, done: false, dump: false });
+        dv.setUint16(off + 6, (dv.getUint16(off + 6, LE) & ~NLM_F.ACK) | NLM_F.REQUEST | ack, LE);
+        dv.setUint32(off + 8, (first + k) >>> 0, LE);
         off += pad4(m.length);
       }
-      datagrams.push(out);
+      batch.errnos[j - 1] = -1; // waiting for this ACK
+      batch.acksLeft++;
+      datagrams.push({ bytes: out, count: j - i });
       i = j;
     }
-    const lastOf = new Set<number>();
-    {
-      let k = 0;
-      for (const d of datagrams) {
-        k += countMessages(d);
-        lastOf.add(seqs[k - 1] as number);
-      }
-    }
+    this.batchState = batch;
     try {
       this.transport.hold?.(true);
       const done = this.waitFor(
-        () => [...lastOf].every((s) => this.pending.get(s)?.done),
-        (timeoutMs ?? this.timeoutMs) + messages.length * 2,
-        `${messages.length} netlink request(s)`,
+        () => batch.acksLeft === 0,
+        (timeoutMs ?? this.timeoutMs) + n * 2,
+        `${n} netlink request(s)`,
       );
       try {
         for (const d of datagrams) {
-          await this.transport.send(d);
-          this.messagesSent += countMessages(d);
+          await this.transport.send(d.bytes);
+          this.messagesSent += d.count;
           this.datagramsSent++;
         }
       } catch (err) {
         this.fail(err as Error);
       }
       await done;
-      return seqs.map((s) => {
-        const p = this.pending.get(s) as Pending;
-        return { errno: Math.max(p.errno, 0), replies: p.replies };
-      });
+      const results: BatchResult[] = new Array(n);
+      for (let k = 0; k < n; k++)
+        results[k] = { errno: Math.max(batch.errnos[k] as number, 0), replies: batch.replies.get(k) ?? [] };
+      return results;
     } finally {
-      for (const s of seqs) this.pending.delete(s);
+      this.batchState = undefined;
       this.transport.hold?.(false);
     }
   }
@@ -252,6 +262,12 @@ export class NetlinkChannel {
       return;
     }
     for (const m of msgs) {
+      const b = this.batchState;
+      const k = b ? (m.header.seq - b.first) >>> 0 : -1;
+      if (b && k < b.count) {
+        this.receiveForBatch(b, k, m);
+        continue;
+      }
       const p = this.pending.get(m.header.seq);
       if (!p) continue;
       if (m.header.type === NLMSG.ERROR) {
@@ -269,6 +285,23 @@ export class NetlinkChannel {
       }
     }
     this.waiter?.check();
+  }
+
+  private receiveForBatch(b: Batch, k: number, m: NetlinkMessage): void {
+    if (m.header.type === NLMSG.ERROR) {
+      let errno: number;
+      try {
+        errno = decodeErrorPayload(m.payload).errno;
+      } catch {
+        errno = 71; // EPROTO: an unreadable NACK still ends the request
+      }
+      if (b.errnos[k] === -1) b.acksLeft--;
+      b.errnos[k] = errno;
+    } else if (m.header.type !== NLMSG.NOOP && m.header.type !== NLMSG.DONE) {
+      const list = b.replies.get(k) ?? [];
+      list.push({ header: m.header, payload: Uint8Array.from(m.payload), offset: 0 });
+      b.replies.set(k, list);
+    }
   }
 
   private fail(err: Error): void {
@@ -293,11 +326,4 @@ function pad4(n: number): number {
 
 function readType(message: Uint8Array): number {
   return new DataView(message.buffer, message.byteOffset, message.byteLength).getUint16(4, LE);
-}
-
-function countMessages(d: Uint8Array): number {
-  const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
-  let n = 0;
-  for (let off = 0; off + NLMSG_HDRLEN <= d.length; n++) off += pad4(dv.getUint32(off, LE));
-  return n;
 }

@@ -27,7 +27,7 @@ import {
   serviceFamily,
   type Timeouts,
 } from './model.js';
-import { commandError, encodeOperation, type Operation, operationError } from './operations.js';
+import { commandError, encodeOperations, type Operation, operationError } from './operations.js';
 import { planReconcile, type ReconcileOptions } from './reconcile.js';
 import { IPVS_CMD, IPVS_GENL_NAME, type IpvsAttrs } from './schema.js';
 import type { DesiredService } from './text.js';
@@ -123,7 +123,7 @@ export class Ipvs {
   async apply(operations: readonly Operation[]): Promise<ApplyResult[]> {
     if (operations.length === 0) return [];
     // Encode everything first: bad input throws before anything is sent.
-    const messages = operations.map((op) => encodeOperation(op, this.familyId));
+    const messages = encodeOperations(operations, this.familyId);
     const results = await this.channel.batch(messages);
     return operations.map((operation, i) => {
       const errno = results[i]?.errno ?? 0;

@@ -176,12 +176,18 @@ export function ipvsMessageLength(m: Pick<IpvsMessageInput, 'cmd' | 'attrs'>): n
 }
 
 /** Writes one message at `off`; returns the offset after it (4-aligned). */
-export function encodeIpvsMessageInto(m: IpvsMessageInput, out: Uint8Array, off: number): number {
+export function encodeIpvsMessageInto(
+  m: IpvsMessageInput,
+  out: Uint8Array,
+  off: number,
+  view?: DataView,
+): number {
   const end = encodeAttrsInto(
     schemaForCommand(m.cmd),
     (m.attrs ?? {}) as Record<string, unknown>,
     out,
     off + NLMSG_HDRLEN + GENL_HDRLEN,
+    view,
   );
   writeNetlinkHeader(out, off, {
     length: end - off,

@@ -76,7 +76,13 @@ export {
   type TunnelChecksum,
   type TunnelType,
 } from './model.js';
-export { encodeOperation, type Operation, operationError } from './operations.js';
+export {
+  encodeOperation,
+  encodeOperations,
+  type Operation,
+  operationError,
+  operationMessage,
+} from './operations.js';
 export { planReconcile, type ReconcileOptions } from './reconcile.js';
 export {
   type AttrSpec,

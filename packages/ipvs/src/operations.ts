@@ -1,7 +1,12 @@
 // Table changes as data (what apply() sends and reconcile() returns), their
 // encoding into IPVS messages, and the sentence for a refusal. Pure.
 import { IpvsKernelError } from './errors.js';
-import { encodeIpvsMessage } from './genl.js';
+import {
+  encodeIpvsMessage,
+  encodeIpvsMessageInto,
+  type IpvsMessageInput,
+  ipvsMessageLength,
+} from './genl.js';
 import {
   type DestinationSpec,
   describeDestination,
@@ -14,7 +19,7 @@ import {
   type ServiceSpec,
   serviceKeyOf,
 } from './model.js';
-import { IPVS_CMD, IPVS_CMD_NAME } from './schema.js';
+import { IPVS_CMD, IPVS_CMD_NAME, type RawService } from './schema.js';
 
 export type Operation =
   | { op: 'add-service'; service: ServiceSpec }
@@ -24,44 +29,70 @@ export type Operation =
   | { op: 'edit-destination'; service: ServiceKey; destination: DestinationSpec }
   | { op: 'delete-destination'; service: ServiceKey; destination: Pick<DestinationSpec, 'address' | 'port'> };
 
-/** The IPVS message for one operation (seq and REQUEST/ACK flags are the channel's). */
-export function encodeOperation(op: Operation, familyId: number): Uint8Array {
+/** The IPVS message (command and attributes) for one operation. */
+export function operationMessage(
+  op: Operation,
+  familyId: number,
+  keys?: Map<ServiceKey, RawService>,
+): IpvsMessageInput {
+  // Many operations share one service key object: encode it once per batch.
+  let service = keys?.get(op.service);
+  const key = () => {
+    if (!service) {
+      service = encodeServiceKey(op.service);
+      keys?.set(op.service, service);
+    }
+    return service;
+  };
   switch (op.op) {
     case 'add-service':
-      return encodeIpvsMessage({
-        familyId,
-        cmd: IPVS_CMD.NEW_SERVICE,
-        attrs: { service: encodeService(op.service) },
-      });
+      return { familyId, cmd: IPVS_CMD.NEW_SERVICE, attrs: { service: encodeService(op.service) } };
     case 'edit-service':
-      return encodeIpvsMessage({
-        familyId,
-        cmd: IPVS_CMD.SET_SERVICE,
-        attrs: { service: encodeService(op.service) },
-      });
+      return { familyId, cmd: IPVS_CMD.SET_SERVICE, attrs: { service: encodeService(op.service) } };
     case 'delete-service':
-      return encodeIpvsMessage({
-        familyId,
-        cmd: IPVS_CMD.DEL_SERVICE,
-        attrs: { service: encodeServiceKey(op.service) },
-      });
+      return { familyId, cmd: IPVS_CMD.DEL_SERVICE, attrs: { service: key() } };
     case 'add-destination':
     case 'edit-destination':
-      return encodeIpvsMessage({
+      return {
         familyId,
         cmd: op.op === 'add-destination' ? IPVS_CMD.NEW_DEST : IPVS_CMD.SET_DEST,
-        attrs: { service: encodeServiceKey(op.service), dest: encodeDestination(op.destination) },
-      });
-    case 'delete-destination': {
-      const dest = encodeDestinationKey(op.destination);
-      // DEL_DEST needs only address and port (and the family where it differs).
-      return encodeIpvsMessage({
+        attrs: { service: key(), dest: encodeDestination(op.destination) },
+      };
+    case 'delete-destination':
+      // DEL_DEST needs only address and port (and the family).
+      return {
         familyId,
         cmd: IPVS_CMD.DEL_DEST,
-        attrs: { service: encodeServiceKey(op.service), dest },
-      });
-    }
+        attrs: { service: key(), dest: encodeDestinationKey(op.destination) },
+      };
   }
+}
+
+/** The IPVS message for one operation (seq and REQUEST/ACK flags are the channel's). */
+export function encodeOperation(op: Operation, familyId: number): Uint8Array {
+  return encodeIpvsMessage(operationMessage(op, familyId));
+}
+
+/**
+ * Encodes many operations back to back into one buffer (one allocation, not
+ * one per message) and returns a view per message. Throws on bad input
+ * before anything is sent.
+ */
+export function encodeOperations(ops: readonly Operation[], familyId: number): Uint8Array[] {
+  const keys = new Map<ServiceKey, RawService>();
+  const inputs = ops.map((op) => operationMessage(op, familyId, keys));
+  let total = 0;
+  for (const m of inputs) total += ipvsMessageLength(m);
+  const buf = new Uint8Array(total);
+  const view = new DataView(buf.buffer);
+  const out: Uint8Array[] = new Array(inputs.length);
+  let off = 0;
+  for (let i = 0; i < inputs.length; i++) {
+    const end = encodeIpvsMessageInto(inputs[i] as IpvsMessageInput, buf, off, view);
+    out[i] = buf.subarray(off, end);
+    off = end;
+  }
+  return out;
 }
 
 const ERRNO = {
