@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
-/** A self-signed certificate and key (PEM) written into dir. */
+/** A self-signed certificate and key (PEM, P-256: quick to make) written into dir. */
 export function selfSignedCert(dir: string, cn = 'rs1.example.test'): { cert: string; key: string } {
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');

@@ -3,7 +3,7 @@
 // to black-hole ports. Everything lives in the namespace and a temp dir, so
 // nothing touches the host's network or its system-wide daemons.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -59,16 +59,32 @@ export class Daemon {
 }
 
 export class ServiceLab {
-  readonly dir: string;
+  /** The temp dir of the current server (see useDir); removed by stop(). */
+  dir: string;
+  private readonly root: string;
   private agent: ChildProcess | undefined;
   private pending = new Map<number, (r: { result?: CheckResult; error?: string }) => void>();
   private nextId = 0;
   private daemons: Daemon[] = [];
 
   private constructor(readonly ns: Netns) {
-    this.dir = mkdtempSync(join(tmpdir(), 'lvsha-probes-'));
+    this.root = mkdtempSync(join(tmpdir(), 'lvsha-probes-'));
     // Servers that drop root (exim, postgres, dovecot...) must reach their files.
+    chmodSync(this.root, 0o755);
+    this.dir = this.root;
+  }
+
+  /** Gives the next server a fresh directory of its own under the lab's. */
+  useDir(name: string): string {
+    this.dir = join(this.root, name.replace(/[^A-Za-z0-9_-]/g, '_'));
+    mkdirSync(this.dir, { mode: 0o755 });
     chmodSync(this.dir, 0o755);
+    return this.dir;
+  }
+
+  /** Stops every server started so far (between the file's services). */
+  async stopDaemons(): Promise<void> {
+    for (const d of this.daemons.splice(0)) await d.stop();
   }
 
   static async start(label: string): Promise<ServiceLab> {
@@ -171,16 +187,10 @@ export class ServiceLab {
   }
 
   async stop(): Promise<void> {
-    for (const d of this.daemons) await d.stop();
+    await this.stopDaemons();
     this.agent?.stdin?.end();
     this.agent?.kill('SIGKILL');
     await this.ns.destroy();
-    rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.root, { recursive: true, force: true });
   }
-}
-
-/** A free port number for a server in a fresh namespace (nothing else listens there). */
-let portSeq = 20_000 + (process.pid % 1000) * 10;
-export function nextPort(): number {
-  return portSeq++;
 }

@@ -2,8 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { proxyUri } from '../../src/index.js';
+import type { ServiceLab } from '../servers/lab.js';
 import { startNginx } from '../servers/nginx.js';
-import { describeService } from '../servers/suite.js';
+import { describeServices, type ServiceCase, type ServiceContext } from '../servers/suite.js';
 
 it('asks the proxy for the absolute URI, as ldirectord builds it', () => {
   const t = { host: '192.0.2.21', port: 3128 };
@@ -13,43 +14,43 @@ it('asks the proxy for the absolute URI, as ldirectord builds it', () => {
 });
 
 // http and https (check.ts) against Debian's nginx, https with a self-signed certificate.
-for (const [service, port] of [
-  ['http', 80],
-  ['https', 443],
-] as const) {
-  describeService(
-    `${service} (nginx)`,
-    async (lab) => {
-      const daemon = await startNginx(lab);
-      const base = {
-        checktype: 'negotiate' as const,
-        service,
-        negotiatetimeout: 5,
-        request: '/server-status',
-        virtualhost: 'rs1.example.test',
-      };
-      return {
-        daemon,
-        target: { host: '127.0.0.1', port },
-        spec: { ...base, receive: 'status: ok' },
-        wrong: { ...base, receive: 'Apache Server Status' },
-      };
-    },
-    (ctx) => {
-      it('is down with bad-response on a 404', async () => {
-        const { lab, svc } = ctx();
-        const r = await lab.check({ ...svc.spec, request: '/missing' }, svc.target);
-        expect(r, JSON.stringify(r)).toMatchObject({ ok: false, reason: 'bad-response' });
-        expect(r.detail).toMatch(/^HTTP\/1\.1 404/);
-      });
-    },
-  );
-}
+const web: ServiceCase[] = (
+  [
+    ['http', 80],
+    ['https', 443],
+  ] as const
+).map(([service, port]) => ({
+  name: `${service} (nginx)`,
+  start: async (lab: ServiceLab) => {
+    const daemon = await startNginx(lab);
+    const base = {
+      checktype: 'negotiate' as const,
+      service,
+      negotiatetimeout: 5,
+      request: '/server-status',
+      virtualhost: 'rs1.example.test',
+    };
+    return {
+      daemon,
+      target: { host: '127.0.0.1', port },
+      spec: { ...base, receive: 'status: ok' },
+      wrong: { ...base, receive: 'Apache Server Status' },
+    };
+  },
+  more: (ctx: () => ServiceContext) => {
+    it('is down with bad-response on a 404', async () => {
+      const { lab, svc } = ctx();
+      const r = await lab.check({ ...svc.spec, request: '/missing' }, svc.target);
+      expect(r, JSON.stringify(r)).toMatchObject({ ok: false, reason: 'bad-response' });
+      expect(r.detail).toMatch(/^HTTP\/1\.1 404/);
+    });
+  },
+}));
 
 // http_proxy: Debian's tinyproxy as the real server, forwarding to nginx.
-describeService(
-  'http_proxy (tinyproxy)',
-  async (lab) => {
+const proxy: ServiceCase = {
+  name: 'http_proxy (tinyproxy)',
+  start: async (lab: ServiceLab) => {
     await startNginx(lab);
     const conf = join(lab.dir, 'tinyproxy.conf');
     writeFileSync(
@@ -81,7 +82,7 @@ PidFile "${lab.dir}/tinyproxy.pid"
       wrong: { ...base, receive: 'Apache Server Status' },
     };
   },
-  (ctx) => {
+  more: (ctx: () => ServiceContext) => {
     it('is down with bad-response when the proxy cannot reach the origin', async () => {
       const { lab, svc } = ctx();
       const r = await lab.check({ ...svc.spec, request: '/http://127.0.0.1:81/server-status' }, svc.target);
@@ -89,4 +90,6 @@ PidFile "${lab.dir}/tinyproxy.pid"
       expect(r.detail).toMatch(/^HTTP\/1\.[01] 5\d\d/);
     });
   },
-);
+};
+
+describeServices('web (nginx, tinyproxy)', [...web, proxy]);

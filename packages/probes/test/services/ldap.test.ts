@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 import { ldapBase } from '../../src/index.js';
 import { selfSignedCert } from '../servers/cert.js';
 import type { ServiceLab } from '../servers/lab.js';
-import { describeService } from '../servers/suite.js';
+import { describeServices, type ServiceContext } from '../servers/suite.js';
 
 it('searches the request without its leading slash, as ldirectord', () => {
   expect(ldapBase('/dc=example,dc=test')).toBe('dc=example,dc=test');
@@ -63,13 +63,16 @@ cn: health
   return daemon;
 }
 
-for (const [service, port] of [
-  ['ldap', 389],
-  ['ldaps', 636],
-] as const) {
-  describeService(
-    `${service} (slapd)`,
-    async (lab) => {
+describeServices(
+  'ldap (slapd)',
+  (
+    [
+      ['ldap', 389],
+      ['ldaps', 636],
+    ] as const
+  ).map(([service, port]) => ({
+    name: `${service} (slapd)`,
+    start: async (lab: ServiceLab) => {
       const daemon = await startSlapd(lab);
       const base = { checktype: 'negotiate' as const, service, negotiatetimeout: 5 };
       return {
@@ -79,7 +82,7 @@ for (const [service, port] of [
         wrong: { ...base, request: '/cn=health,dc=example,dc=test', receive: 'cn=other' },
       };
     },
-    (ctx) => {
+    more: (ctx: () => ServiceContext) => {
       it('binds as login/passwd', async () => {
         const { lab, svc } = ctx();
         const r = await lab.check(
@@ -103,5 +106,5 @@ for (const [service, port] of [
         expect(r, JSON.stringify(r)).toMatchObject({ ok: false, reason: 'bad-response' });
       });
     },
-  );
-}
+  })),
+);

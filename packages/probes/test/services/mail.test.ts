@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { imapQuote } from '../../src/index.js';
 import { selfSignedCert } from '../servers/cert.js';
 import type { ServiceLab } from '../servers/lab.js';
-import { describeService } from '../servers/suite.js';
+import { describeServices } from '../servers/suite.js';
 import { userIds } from '../servers/users.js';
 
 it('quotes IMAP strings', () => {
@@ -71,22 +71,28 @@ service pop3-login {
   return daemon;
 }
 
-// One Dovecot per service file would start four; the four services share one
-// server here, and each gets its own five cases against its own port.
-for (const [service, port] of [
-  ['pop', 110],
-  ['pops', 995],
-  ['imap', 143],
-  ['imaps', 993],
-] as const) {
-  describeService(`${service} (dovecot)`, async (lab) => {
-    const daemon = await startDovecot(lab);
-    const base = { checktype: 'negotiate' as const, service, negotiatetimeout: 5, login: USER };
-    return {
-      daemon,
-      target: { host: '127.0.0.1', port },
-      spec: { ...base, passwd: PASS },
-      wrong: { ...base, passwd: 'wrong' },
-    };
-  });
-}
+// The four services share the file's namespace; each gets its own Dovecot
+// (the last case of each stops it) and its five cases against its own port.
+describeServices(
+  'mail (dovecot)',
+  (
+    [
+      ['pop', 110],
+      ['pops', 995],
+      ['imap', 143],
+      ['imaps', 993],
+    ] as const
+  ).map(([service, port]) => ({
+    name: `${service} (dovecot)`,
+    start: async (lab: ServiceLab) => {
+      const daemon = await startDovecot(lab);
+      const base = { checktype: 'negotiate' as const, service, negotiatetimeout: 5, login: USER };
+      return {
+        daemon,
+        target: { host: '127.0.0.1', port },
+        spec: { ...base, passwd: PASS },
+        wrong: { ...base, passwd: 'wrong' },
+      };
+    },
+  })),
+);
