@@ -95,7 +95,10 @@ function exchange(
       done = true;
       clearTimeout(timer);
       o.signal?.removeEventListener('abort', onAbort);
-      sock.destroy();
+      // A bare connect check ends with a reset, not a FIN: no TIME_WAIT left
+      // behind on the director and less work for both kernels per check.
+      if (!o.readUntilClose && r.ok && !o.tls) (sock as Socket).resetAndDestroy();
+      else sock.destroy();
       resolve(r);
     };
     const onAbort = () => finish({ ok: false, reason: 'error', detail: 'aborted' });

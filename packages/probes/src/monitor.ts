@@ -58,7 +58,11 @@ type CheckFn = (
 export interface MonitorOptions {
   /** Checks in flight at once across all servers (default 256). */
   concurrency?: number;
-  /** Fraction of the interval added at random to each delay, so checks do not fire in lock-step (default 0.1). */
+  /**
+   * Checks do not fire in lock-step: each delay is the interval ± half this
+   * fraction of it, at random (default 0.1: 0.95–1.05 × the interval). The
+   * mean period stays the interval.
+   */
   jitter?: number;
   /** ldirectord's maintenancedir: a file named IP:port or IP (or a host name) here takes the server down without a check. */
   maintenancedir?: string;
@@ -82,6 +86,8 @@ interface Entry {
   abort: AbortController;
   /** ldirectord's num_connects for numeric checktypes: negotiate when it reaches N. */
   connects: number;
+  /** performance.now() when the last check started: the period runs from there. */
+  startedAt: number;
 }
 
 /** ldirectord's defaults when neither timeout is set (ld_setup). */
@@ -157,6 +163,7 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
         removed: false,
         abort: new AbortController(),
         connects: Number.POSITIVE_INFINITY,
+        startedAt: 0,
       };
       this.entries.set(s.id, e);
       this.enqueue(e);
@@ -224,6 +231,7 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
 
   private async run(e: Entry): Promise<void> {
     e.running = true;
+    e.startedAt = performance.now();
     this.inFlight++;
     let r: CheckResult;
     let force = false;
@@ -277,8 +285,13 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
       this.enqueue(e);
       return;
     }
+    // The period runs from the start of the check, so a slow check does not
+    // stretch it (ldirectord sleeps checkinterval after a whole pass instead).
     const interval = (e.cfg.interval ?? 10) * 1000;
-    const delay = interval * (1 + this.o.jitter * this.o.random());
+    const delay = Math.max(
+      0,
+      interval * (1 + this.o.jitter * (this.o.random() - 0.5)) - (performance.now() - e.startedAt),
+    );
     e.timer = this.o.setTimer(() => {
       e.timer = undefined;
       this.enqueue(e);
