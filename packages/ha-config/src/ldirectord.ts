@@ -818,7 +818,13 @@ function checkHost(host: string, ipv6: boolean, c: Ctx, name: string): boolean {
   }
   if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) {
     if (!isIPv4(host)) {
-      c.report('BAD_VALUE', `${name}: invalid IPv4 address ${host}`);
+      c.report(
+        'BAD_VALUE',
+        `${name}: invalid IPv4 address ${host}`,
+        /(^|\.)0\d/.test(host)
+          ? 'drop the leading zeros: inet_aton reads 010 as octal (8)'
+          : 'each of the four numbers is 0..255',
+      );
       return false;
     }
     if (ipv6) {

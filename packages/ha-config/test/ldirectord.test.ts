@@ -261,6 +261,13 @@ describe('writeLdirectordCf', () => {
     expect(back.value.virtuals[0]?.settings.quiescent).toMatchObject({ value: false, comment: 'x' });
   });
 
+  it('refuses IPv4 addresses with leading zeros, which inet_aton reads as octal', () => {
+    const r = parseLdirectordCf('virtual = 192.0.2.10:80\n\treal = 198.51.100.010:80 gate\n');
+    expect(r.problems.map((p) => [p.line, p.code, p.hint])).toEqual([
+      [2, 'BAD_VALUE', 'drop the leading zeros: inet_aton reads 010 as octal (8)'],
+    ]);
+  });
+
   it('keeps comments where ldirectord 4.12 reads them, and emailalert as read_emailalert does', () => {
     // Inside a virtual the line is cut at '#': the comment after a yes/no stays on its line.
     const inVirtual = 'virtual = 192.0.2.10:80\n\treal = 192.0.2.2 gate\n\tquiescent = yes#on purpose\n';
