@@ -13,7 +13,7 @@ export interface ServiceOptions extends CheckOptions {
   /** radius: the shared secret. */
   secret?: string;
   /** The virtual service's protocol: dns and sip talk UDP when it is udp. */
-  protocol?: 'tcp' | 'udp';
+  protocol?: 'tcp' | 'udp' | 'fwm';
 }
 
 const DETAIL_BYTES = 200;
