@@ -26,7 +26,7 @@ describeService(
       '--no-resolv',
       '--no-hosts',
       `--addn-hosts=${hosts}`,
-      '--listen-address=127.0.0.1',
+      '--listen-address=127.0.0.1,::1',
       '--bind-interfaces',
       '--port=53',
       `--pid-file=${join(lab.dir, 'dnsmasq.pid')}`,
@@ -52,6 +52,13 @@ describeService(
       const { lab, svc } = ctx();
       const r = await lab.check({ ...svc.spec, protocol: 'tcp' }, svc.target);
       expect(r, JSON.stringify(r)).toMatchObject({ ok: true });
+    });
+    it('checks an IPv6 real server (real6) over UDP and TCP', async () => {
+      const { lab, svc } = ctx();
+      for (const protocol of ['udp', 'tcp'] as const) {
+        const r = await lab.check({ ...svc.spec, protocol }, { host: '::1', port: 53 });
+        expect(r, JSON.stringify(r)).toMatchObject({ ok: true });
+      }
     });
     it('is down for a name the server does not know (NXDOMAIN)', async () => {
       const { lab, svc } = ctx();
