@@ -311,16 +311,15 @@ function intValue(
   min: number,
   max: number,
 ): number | undefined {
-  let n: number;
-  if (/^\d+$/.test(v)) n = Number(v);
-  else {
+  let digits = v;
+  if (!/^\d+$/.test(v)) {
     const d = /\d+/.exec(v);
     if (!d) {
       if (v === '') c.report('MISSING_VALUE', `${name} needs ${what}`);
       else c.report('BAD_VALUE', `${name} must be ${what}, not ${JSON.stringify(v)}`);
       return undefined;
     }
-    n = Number(d[0]);
+    digits = d[0];
     c.report(
       'BAD_VALUE',
       `ldirectord reads only ${d[0]} from ${JSON.stringify(v)}`,
@@ -329,8 +328,9 @@ function intValue(
       c.col + d.index,
     );
   }
+  const n = Number(digits);
   if (n < min || n > max) {
-    c.report('OUT_OF_RANGE', `${name} ${n} is out of range ${min}..${max}`);
+    c.report('OUT_OF_RANGE', `${name} ${digits} is out of range ${min}..${max}`);
     return undefined;
   }
   return n;
@@ -571,7 +571,8 @@ const SPECS: Record<string, Spec> = {
       const d = /\d+/.exec(t);
       if (d) {
         readsOnly(c, name, d[0], t);
-        return Number(d[0]);
+        // Every Nth check negotiates; beyond 2^31-1 the number no longer survives a round trip.
+        return intValue(d[0], c, name, 'a number of checks', 0, 2 ** 31 - 1);
       }
       const w = /[\w-]+/.exec(t);
       if (w && (CHECK_TYPES as readonly string[]).includes(w[0])) {

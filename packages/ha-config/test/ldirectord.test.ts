@@ -261,6 +261,14 @@ describe('writeLdirectordCf', () => {
     expect(back.value.virtuals[0]?.settings.quiescent).toMatchObject({ value: false, comment: 'x' });
   });
 
+  it('refuses a checktype number too large to write back', () => {
+    const r = parseLdirectordCf(
+      'virtual = 192.0.2.10:80\n\treal = 198.51.100.1:80 gate\n\tchecktype = 99999999999999999999\n',
+    );
+    expect(r.problems.map((p) => [p.line, p.code])).toEqual([[3, 'OUT_OF_RANGE']]);
+    expect(r.value.virtuals[0]?.settings.checktype).toBeUndefined();
+  });
+
   it('refuses IPv4 addresses with leading zeros, which inet_aton reads as octal', () => {
     const r = parseLdirectordCf('virtual = 192.0.2.10:80\n\treal = 198.51.100.010:80 gate\n');
     expect(r.problems.map((p) => [p.line, p.code, p.hint])).toEqual([
