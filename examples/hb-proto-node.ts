@@ -6,7 +6,7 @@
 //
 // With a haresources file it also takes part in the resource hand-over
 // (it prints what it would start and stop). SIGUSR1 = hb_standby all,
-// SIGUSR2 = hb_takeover all. SIGTERM leaves cleanly (resources released,
+// SIGUSR2 = hb_takeover all, SIGHUP prints the counters. SIGTERM leaves cleanly (resources released,
 // peers see "shutdone"); SIGKILL is a crash.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +26,9 @@ for (const p of [...haCf.problems, ...authkeys.problems])
   if (p.severity === 'error') say('config-error', { message: p.message });
 
 const options = HeartbeatNode.optionsFromHaCf(haCf.value.settings, name, authkeys.value);
+// HBPROTO_LOSS=0.3 drops 30 % of packets each way (to watch retransmission work)
+const loss = Number(process.env.HBPROTO_LOSS ?? 0);
+if (loss > 0) options.simulateLoss = { receive: loss, send: loss };
 const haresourcesFile = join(dir, 'haresources');
 if (existsSync(haresourcesFile)) {
   const groups = haresourcesGroups(parseHaresources(readFileSync(haresourcesFile, 'utf8')).value, name);
@@ -43,6 +46,7 @@ node.resources?.on('change', (holding, state) =>
 );
 node.resources?.on('warning', (message) => say('warning', { message }));
 process.on('SIGUSR1', () => node.resources?.standby('all'));
+process.on('SIGHUP', () => say('counters', { ...node.membership.counters, auth: node.auth.counters }));
 process.on('SIGUSR2', () => node.resources?.takeover('all'));
 node.on('status', (node, status, previous) => say('status', { node, status, previous }));
 node.on('link', (node, medium, status) => say('link', { node, medium, status }));

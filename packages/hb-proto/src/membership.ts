@@ -60,6 +60,7 @@ export interface PeerState {
   missing: Set<number>;
   /** the peer's deadtime from its "dt" field (ours until it tells) */
   deadtimeMs: number;
+  /** when its last status message was accepted (what deadtime counts from) */
   lastHeardAt: number;
   lastStatusAt: number | undefined;
   statusSeq: number;
@@ -350,9 +351,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (uuid && uuid.length === 16) p.uuid = Buffer.from(uuid);
     const action = this.#shouldDrop(p, msg, type, now);
     if (action === 'drop') return this.#drain();
-    // any packet that passes the sequence check (duplicates too) proves the link
+    // any packet that passes the sequence check (duplicates too) proves the link;
+    // the node itself lives by its status messages (local_lastupdate in heartbeat.c)
     p.heardFrom = true;
-    p.lastHeardAt = now;
     const link = p.links.get(medium) ?? { status: 'dead' as LinkStatus, lastHeardAt: now };
     p.links.set(medium, link);
     link.lastHeardAt = now;
@@ -653,6 +654,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     p.statusTime = ts;
     p.statusSeq = seq;
     p.lastStatusAt = now;
+    p.lastHeardAt = now;
   }
 
   /** process_rexmit: resend what we still have, NAK what we do not. */

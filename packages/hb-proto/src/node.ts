@@ -44,6 +44,11 @@ export interface HeartbeatNodeOptions extends Omit<MembershipOptions, 'media'> {
   media: readonly (NodeMedium | HaMedium)[];
   /** keys: a Keyring, or authkeys as ha-config parses them */
   auth: Keyring | Pick<Authkeys, 'auth' | 'keys'>;
+  /**
+   * Drops this share (0–1) of the packets we receive or send, as a lossy
+   * network would (for tests and demonstrations of retransmission).
+   */
+  simulateLoss?: { receive?: number; send?: number; random?: () => number };
   /** haresources hand-over (two nodes): groups and auto_failback; omit to only track membership */
   resources?: {
     autoFailback: AutoFailback;
@@ -106,6 +111,7 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   readonly #start = performance.now();
+  readonly #loss: { receive: number; send: number; random: () => number };
 
   constructor(opts: HeartbeatNodeOptions) {
     super();
@@ -116,6 +122,11 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
     if (this.#media.length === 0)
       throw new HbProtoError('INVALID_ARGUMENT', 'a node needs at least one medium');
     this.auth = new Authenticator(opts.auth);
+    this.#loss = {
+      receive: opts.simulateLoss?.receive ?? 0,
+      send: opts.simulateLoss?.send ?? 0,
+      random: opts.simulateLoss?.random ?? Math.random,
+    };
     this.membership = new Membership({ ...opts, media: this.#media.map(mediumName) });
     for (const ev of ['status', 'link', 'late', 'message', 'dropped', 'partition', 'restart'] as const) {
       this.membership.on(ev, (...args: unknown[]) =>
@@ -257,6 +268,7 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
 
   #onPacket(bytes: Buffer, medium: string, from: string): void {
     if (this.#closed) return;
+    if (this.#loss.receive > 0 && this.#loss.random() < this.#loss.receive) return;
     let msg: HbMessage;
     try {
       msg = openPacket(bytes, this.auth).message;
@@ -276,6 +288,7 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
     for (const msg of msgs) {
       const bytes = encodePacket(msg, { auth: this.auth });
       for (const o of this.#open) {
+        if (this.#loss.send > 0 && this.#loss.random() < this.#loss.send) continue;
         o.tx.send(bytes, o.dest.port, o.dest.address, (err) => {
           if (err) this.emit('error', err);
         });

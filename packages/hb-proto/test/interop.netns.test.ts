@@ -125,6 +125,45 @@ describeWithLab(['root', 'netns'], 'interop with the real Heartbeat 3.0.6', () =
   it('ucast, sha1', async () => {
     await scenario('sha1', { real: 'ucast eth0 192.0.2.2', ours: 'ucast eth0 192.0.2.1' });
   }, 120_000);
+  it('30 % loss each way on our side: gaps are filled by retransmission both ways, nobody is declared dead', async () => {
+    const [nsA, nsB] = seg.nodes as [(typeof seg.nodes)[0] & object, (typeof seg.nodes)[0] & object];
+    const files = { haCf: haCf('bcast eth0'), authkeys: authkeys('sha1') };
+    const real = await RealHeartbeat.start({ ns: nsA, name: 'alpha', ...files });
+    const ours = await OurNode.start(nsB, 'beta', files, { HBPROTO_LOSS: '0.3' });
+    try {
+      await ours.waitFor(
+        (l) => l.event === 'status' && l.node === 'alpha' && l.status === 'active',
+        30_000,
+        'alpha active',
+      );
+      expect(await real.waitStatus(['nodestatus', 'beta'], 'active', 30_000)).toBe('active');
+      for (let i = 0; i < 20; i++) {
+        expect(await real.clStatus('nodestatus', 'beta')).toBe('active');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(
+        ours.lines.filter((l) => l.event === 'status' && l.node === 'alpha' && l.status === 'dead'),
+      ).toEqual([]);
+      ours.kill('SIGHUP');
+      const counters = await ours.waitFor((l) => l.event === 'counters', 10_000, 'counters');
+      // we asked the real node for what we missed, and answered its requests
+      expect(counters.rexmitRequested).toBeGreaterThan(0);
+      expect(counters.rexmitSent).toBeGreaterThan(0);
+      expect((counters.auth as { failed: number }).failed).toBe(0);
+      const log = await real.log();
+      expect(log).toMatch(/lost packet\(s\) for \[beta\]/);
+      expect(log).not.toMatch(/Irretrievably lost packet/);
+      console.log(`[interop loss] our counters: ${JSON.stringify(counters)}`);
+    } catch (e) {
+      console.log(
+        `real node's log:\n${(await real.log()).slice(-5000)}\nours:\n${ours.lines.map((l) => JSON.stringify(l)).join('\n')}`,
+      );
+      throw e;
+    } finally {
+      await ours.cleanup();
+      await real.cleanup();
+    }
+  }, 120_000);
   it('mcast, sha1', async () => {
     await scenario('sha1', { real: 'mcast eth0 239.0.0.94 694 1 0', ours: 'mcast eth0 239.0.0.94 694 1 0' });
   }, 120_000);

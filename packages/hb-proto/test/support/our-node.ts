@@ -46,6 +46,7 @@ export class OurNode {
     ns: Netns,
     name: string,
     files: { haCf: string; authkeys: string; haresources?: string },
+    env: Record<string, string> = {},
   ): Promise<OurNode> {
     const dir = await mkdtemp(join(tmpdir(), `hbproto-ours-${name}-`));
     await writeFile(join(dir, 'ha.cf'), files.haCf);
@@ -63,7 +64,7 @@ export class OurNode {
     );
     const child = ns.spawn([process.execPath, '--import', 'tsx', EXAMPLE, dir, name], {
       cwd: pkg,
-      env: { TSX_TSCONFIG_PATH: join(dir, 'tsconfig.json'), PATH: process.env.PATH ?? '' },
+      env: { TSX_TSCONFIG_PATH: join(dir, 'tsconfig.json'), PATH: process.env.PATH ?? '', ...env },
     });
     return new OurNode(child, dir);
   }
