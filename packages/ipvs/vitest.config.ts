@@ -1,3 +1,6 @@
+import { mergeConfig } from 'vitest/config';
 import { sharedConfig } from '../../vitest.shared.ts';
 
-export default sharedConfig;
+// The two lab files each boot a TCG guest: one at a time is faster on a
+// 2-core machine than two guests fighting for it.
+export default mergeConfig(sharedConfig, { test: { fileParallelism: false } });

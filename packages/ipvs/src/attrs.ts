@@ -219,7 +219,12 @@ export function decodeAttrs(
           out[spec.name] = dv.getUint32(p, LE);
           break;
         case 'u64':
-          out[spec.name] = dv.getBigUint64(p, LE);
+          {
+            // A number while exact (below 2^53), a bigint beyond: BigInt is slow to make.
+            const lo = dv.getUint32(p + (LE ? 0 : 4), LE);
+            const hi = dv.getUint32(p + (LE ? 4 : 0), LE);
+            out[spec.name] = hi < 0x200000 ? hi * 0x100000000 + lo : dv.getBigUint64(p, LE);
+          }
           break;
         case 'flags':
           out[spec.name] = { flags: dv.getUint32(p, LE), mask: dv.getUint32(p + 4, LE) };

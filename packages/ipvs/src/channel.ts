@@ -256,7 +256,8 @@ export class NetlinkChannel {
   private receive(datagram: Uint8Array): void {
     let msgs: NetlinkMessage[];
     try {
-      msgs = decodeNetlinkMessages(datagram);
+      // One copy per datagram (the socket's buffer is not ours to keep); replies are views into it.
+      msgs = decodeNetlinkMessages(datagram.slice());
     } catch (err) {
       this.fail(err as Error);
       return;
@@ -281,7 +282,7 @@ export class NetlinkChannel {
         p.errno = decodeDoneErrno(m.payload);
         p.done = true;
       } else if (m.header.type !== NLMSG.NOOP) {
-        p.replies.push({ header: m.header, payload: Uint8Array.from(m.payload), offset: 0 });
+        p.replies.push({ header: m.header, payload: m.payload, offset: 0 });
       }
     }
     this.waiter?.check();
@@ -299,7 +300,7 @@ export class NetlinkChannel {
       b.errnos[k] = errno;
     } else if (m.header.type !== NLMSG.NOOP && m.header.type !== NLMSG.DONE) {
       const list = b.replies.get(k) ?? [];
-      list.push({ header: m.header, payload: Uint8Array.from(m.payload), offset: 0 });
+      list.push({ header: m.header, payload: m.payload, offset: 0 });
       b.replies.set(k, list);
     }
   }

@@ -87,7 +87,7 @@ export function parseAddressShared(text: string, what = 'address'): { family: Fa
   const hit = cache.get(text);
   if (hit) return hit;
   const parsed = parseAddress(text, what);
-  if (cache.size >= 1024) cache.clear();
+  if (cache.size >= 16384) cache.clear();
   cache.set(text, parsed);
   return parsed;
 }

@@ -9,6 +9,7 @@ import {
   familyNumber,
   formatAddress,
   parseAddressShared as parseAddress,
+  parseIpv4,
 } from './ip.js';
 import {
   IP_VS_CONN_F,
@@ -487,6 +488,8 @@ export function serviceId(key: ServiceKey): string {
 }
 
 export function destinationId(d: { address: string; port: number }): string {
+  // A valid dotted quad is already canonical (parseIpv4 refuses leading zeros).
+  if (parseIpv4(d.address)) return `${d.address}:${d.port}`;
   const { family, bytes } = parseAddress(d.address, 'real server address');
   return `${formatAddress(family, bytes)}:${d.port}`;
 }

@@ -7,10 +7,8 @@ import type { TableService } from './client.js';
 import {
   type Destination,
   type DestinationSpec,
-  decodeDestination,
   decodeService,
   destinationId,
-  encodeDestination,
   encodeService,
   type Service,
   serviceId,
@@ -31,8 +29,25 @@ export interface ReconcileOptions {
 function normalService(s: DesiredService): Service {
   return decodeService(encodeService(s));
 }
-function normalDestination(d: DestinationSpec, family: Service['family']): Destination {
-  return decodeDestination(encodeDestination(d), family);
+// The settings a real server would be reported with (the kernel's defaults
+// filled in), without a trip through the codec: this runs per real server.
+function normalDestination(
+  d: DestinationSpec,
+): Pick<
+  Destination,
+  'forward' | 'weight' | 'upperThreshold' | 'lowerThreshold' | 'tunnelType' | 'tunnelPort' | 'tunnelChecksum'
+> {
+  const forward = d.forward ?? 'gate';
+  const tunnelType = forward === 'ipip' ? (d.tunnelType ?? 'ipip') : undefined;
+  return {
+    forward,
+    weight: d.weight ?? 1,
+    upperThreshold: d.upperThreshold ?? 0,
+    lowerThreshold: d.lowerThreshold ?? 0,
+    tunnelType,
+    tunnelPort: tunnelType === 'gue' ? (d.tunnelPort ?? 0) : undefined,
+    tunnelChecksum: tunnelType && tunnelType !== 'ipip' ? (d.tunnelChecksum ?? 'nocsum') : undefined,
+  };
 }
 
 function sameService(a: Service, b: Service): boolean {
@@ -46,7 +61,7 @@ function sameService(a: Service, b: Service): boolean {
   );
 }
 
-function sameDestination(a: Destination, b: Destination): boolean {
+function sameDestination(a: ReturnType<typeof normalDestination>, b: Destination): boolean {
   return (
     a.forward === b.forward &&
     a.weight === b.weight &&
@@ -100,7 +115,7 @@ export function planReconcile(
       wanted.add(rid);
       const c = curDests.get(rid);
       if (!c) destAdds.push({ op: 'add-destination', service: key, destination: rs });
-      else if (!sameDestination(normalDestination(rs, cur.family), c))
+      else if (!sameDestination(normalDestination(rs), c))
         destEdits.push({ op: 'edit-destination', service: key, destination: rs });
     }
     for (const [rid, c] of curDests)

@@ -96,6 +96,18 @@ describe('golden byte vectors (from the uapi header)', () => {
   });
 });
 
+describe('64-bit counters', () => {
+  it('decode as numbers while exact and as bigints beyond 2^53', () => {
+    const stats64 = { conns: 5, inbytes: 2n ** 53n - 1n, outbytes: 2n ** 64n - 1n };
+    const m = encodeIpvsMessage({ familyId: 30, cmd: IPVS_CMD.NEW_SERVICE, attrs: { service: { stats64 } } });
+    expect(decodeIpvsMessage(m).attrs.service?.stats64).toEqual({
+      conns: 5,
+      inbytes: 2 ** 53 - 1,
+      outbytes: 2n ** 64n - 1n,
+    });
+  });
+});
+
 describe('typed decode errors', () => {
   it('reports truncation at every cut of a valid message', () => {
     for (let cut = 1; cut < GOLDEN_NEW_SERVICE.length; cut++) {
