@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { imapQuote } from '../../src/index.js';
 import { selfSignedCert } from '../servers/cert.js';
 import type { ServiceLab } from '../servers/lab.js';
-import { describeServices } from '../servers/suite.js';
+import { describeServices, type ServiceContext } from '../servers/suite.js';
 import { userIds } from '../servers/users.js';
 
 it('quotes IMAP strings', () => {
@@ -93,6 +93,15 @@ describeServices(
         spec: { ...base, passwd: PASS },
         wrong: { ...base, passwd: 'wrong' },
       };
+    },
+    more: (ctx: () => ServiceContext) => {
+      if (!service.endsWith('s')) return;
+      it('is down with reason tls when the port does not talk TLS', async () => {
+        const { lab, svc } = ctx();
+        const plain = service === 'pops' ? 110 : 143;
+        const r = await lab.check(svc.spec, { host: '127.0.0.1', port: plain });
+        expect(r, JSON.stringify(r)).toMatchObject({ ok: false, reason: 'tls' });
+      });
     },
   })),
 );
