@@ -88,6 +88,14 @@ interface Entry {
   connects: number;
   /** performance.now() when the last check started: the period runs from there. */
   startedAt: number;
+  /** Plans of this round's check: [connect-or-only, negotiate, the config they were built from]. */
+  plans?: [Plan | undefined, Plan | undefined, MonitoredServer];
+}
+
+interface Plan {
+  spec: CheckSpec;
+  target: CheckTarget;
+  negotiate: boolean;
 }
 
 /** ldirectord's defaults when neither timeout is set (ld_setup). */
@@ -211,7 +219,21 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
   }
 
   /** This round's check: the checktype resolved, timeouts and checkport applied. */
-  private plan(e: Entry): { spec: CheckSpec; target: CheckTarget; negotiate: boolean } {
+  private plan(e: Entry): Plan {
+    const s = e.cfg.spec;
+    const hybrid = typeof s.checktype === 'number';
+    const negotiateNow = hybrid && e.connects >= (s.checktype as number);
+    // The plan depends only on the config (and, for N, on which of the two
+    // kinds is due): built once per kind, not per check.
+    const cached = e.plans?.[negotiateNow ? 1 : 0];
+    if (cached && e.plans?.[2] === e.cfg) return cached;
+    const p = this.buildPlan(e);
+    if (!e.plans || e.plans[2] !== e.cfg) e.plans = [undefined, undefined, e.cfg];
+    e.plans[negotiateNow ? 1 : 0] = p;
+    return p;
+  }
+
+  private buildPlan(e: Entry): Plan {
     const s = e.cfg.spec;
     const t = ldirectordTimeouts(s);
     let type: MonitorCheckType = s.checktype;
