@@ -172,6 +172,20 @@ export class ServiceLab {
     }
   }
 
+  /**
+   * Waits until the check passes: for servers that listen before they are
+   * ready (MariaDB runs its init file, PostgreSQL may still be starting up).
+   */
+  async waitUp(spec: CheckSpec, target: CheckTarget, timeoutMs = 60_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await this.check(spec, target);
+      if (r.ok) return;
+      if (Date.now() > until) throw new Error(`never up: ${JSON.stringify(r)}`);
+      await new Promise((res) => setTimeout(res, 250));
+    }
+  }
+
   /** Drops every packet to the port (the server seems to have vanished from the network). */
   async blackhole(port: number, proto: 'tcp' | 'udp' = 'tcp'): Promise<void> {
     await this.ns.exec(

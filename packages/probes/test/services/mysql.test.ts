@@ -66,10 +66,12 @@ GRANT SELECT ON lvs.* TO 'probe'@'%';
       passwd: 'secret-1',
       database: 'lvs',
     };
+    const spec = { ...base, request: 'SELECT * FROM director_slave WHERE enabled = 1' };
+    await lab.waitUp(spec, { host: '127.0.0.1', port: 3306 });
     return {
       daemon,
       target: { host: '127.0.0.1', port: 3306 },
-      spec: { ...base, request: 'SELECT * FROM director_slave WHERE enabled = 1' },
+      spec,
       wrong: { ...base, request: 'SELECT * FROM director_slave WHERE enabled = 2' },
     };
   },

@@ -61,10 +61,12 @@ describeService(
       passwd: 'secret-1',
       database: 'postgres',
     };
+    const spec = { ...base, request: "/SELECT datname FROM pg_database WHERE datname = 'postgres'" };
+    await lab.waitUp(spec, { host: '127.0.0.1', port: 5432 });
     return {
       daemon,
       target: { host: '127.0.0.1', port: 5432 },
-      spec: { ...base, request: "/SELECT datname FROM pg_database WHERE datname = 'postgres'" },
+      spec,
       wrong: { ...base, request: "/SELECT datname FROM pg_database WHERE datname = 'absent'" },
     };
   },
