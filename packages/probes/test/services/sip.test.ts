@@ -81,5 +81,15 @@ request_route {
       expect(wrong, JSON.stringify(wrong)).toMatchObject({ ok: false, reason: 'bad-response' });
       expect(wrong.detail).toMatch(/^SIP\/2\.0 404 Not here/);
     });
+    it('over TCP is down with timeout when Kamailio is hung', async () => {
+      const { lab, svc } = ctx();
+      svc.daemon.pause();
+      try {
+        const r = await lab.check({ ...svc.spec, protocol: 'tcp', negotiatetimeout: 1 }, svc.target);
+        expect(r, JSON.stringify(r)).toMatchObject({ ok: false, reason: 'timeout' });
+      } finally {
+        svc.daemon.resume();
+      }
+    });
   },
 );
