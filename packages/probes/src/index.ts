@@ -17,7 +17,7 @@ export { ldirectordTimeouts, Monitor } from './monitor.js';
 export type { PingOptions } from './ping.js';
 export { checkPing, pingMethod } from './ping.js';
 export { checkDns, dnsQuestion } from './services/dns.js';
-export { checkFtp, parsePasv } from './services/ftp.js';
+export { checkFtp, parseEpsv, parsePasv } from './services/ftp.js';
 export type { ServiceOptions } from './services/session.js';
 export { checkSmtp } from './services/smtp.js';
 export { checkImap, checkPop, imapQuote } from './services/mail.js';

@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import type { CheckResult, CheckTarget } from '../check.js';
 import {
   CheckFailure,
@@ -7,6 +8,13 @@ import {
   type ServiceOptions,
   TextSession,
 } from './session.js';
+
+/** Parses a 229 reply's "(|||port|)" (EPSV, RFC 2428) into the data port. */
+export function parseEpsv(text: string): number | undefined {
+  const m = /\((.)\1\1(\d{1,5})\1\)/.exec(text);
+  const port = m ? Number(m[2]) : Number.NaN;
+  return port > 0 && port < 65536 ? port : undefined;
+}
 
 /** Parses a 227 reply's "(h1,h2,h3,h4,p1,p2)" into the data port. */
 export function parsePasv(text: string): number | undefined {
@@ -19,7 +27,7 @@ export function parsePasv(text: string): number | undefined {
 
 /**
  * service = ftp, as ldirectord's Net::FTP check: log in (anonymous by
- * default), cwd /, binary, passive, RETR `request`; up when the file's
+ * default), cwd /, binary, passive (EPSV for IPv6), RETR `request`; up when the file's
  * content matches `receive`. The data connection goes to the real server's
  * address rather than the one in the 227 reply (NAT-safe, like curl).
  */
@@ -47,9 +55,11 @@ export function checkFtp(
       await expect((c) => c === 250);
       s.write('TYPE I\r\n');
       await expect((c) => c === 200);
-      s.write('PASV\r\n');
-      const pasv = await expect((c) => c === 227);
-      const port = parsePasv(pasv.text);
+      // PASV has no room for an IPv6 address: EPSV there, as Net::FTP does.
+      const v6 = isIPv6(target.host);
+      s.write(v6 ? 'EPSV\r\n' : 'PASV\r\n');
+      const pasv = await expect((c) => c === (v6 ? 229 : 227));
+      const port = v6 ? parseEpsv(pasv.text) : parsePasv(pasv.text);
       if (port === undefined) throw new CheckFailure('bad-response', pasv.text);
       const data = await TextSession.open(
         { host: target.host, port },

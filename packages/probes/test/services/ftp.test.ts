@@ -1,12 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { parsePasv } from '../../src/index.js';
+import { parseEpsv, parsePasv } from '../../src/index.js';
 import { describeService } from '../servers/suite.js';
 
 it('reads the data port from a 227 reply', () => {
   expect(parsePasv('227 Entering Passive Mode (127,0,0,1,117,48).')).toBe(30000);
   expect(parsePasv('227 nonsense')).toBeUndefined();
+  expect(parseEpsv('229 Entering Extended Passive Mode (|||30001|)')).toBe(30001);
+  expect(parseEpsv('229 (|||0|)')).toBeUndefined();
 });
 
 // vsftpd from Debian: anonymous downloads from a temp root, passive mode.
@@ -22,9 +24,9 @@ describeService(
     writeFileSync(
       conf,
       [
-        'listen=YES',
-        'listen_ipv6=NO',
-        'listen_address=127.0.0.1',
+        // Both families (the namespace's 127.0.0.1 and ::1): real and real6.
+        'listen=NO',
+        'listen_ipv6=YES',
         'listen_port=21',
         'background=NO',
         'anonymous_enable=YES',
@@ -54,6 +56,11 @@ describeService(
     };
   },
   (ctx) => {
+    it('checks an IPv6 real server (real6) with EPSV', async () => {
+      const { lab, svc } = ctx();
+      const r = await lab.check(svc.spec, { host: '::1', port: 21 });
+      expect(r, JSON.stringify(r)).toMatchObject({ ok: true, detail: 'real server ok\n' });
+    });
     it('is down when the file is missing (550)', async () => {
       const { lab, svc } = ctx();
       const r = await lab.check({ ...svc.spec, request: 'missing.txt' }, svc.target);
