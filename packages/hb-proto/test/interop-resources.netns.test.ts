@@ -55,7 +55,7 @@ describeWithLab(['root', 'netns'], 'resource hand-over with the real Heartbeat 3
     return `real log:\n${log}\nours:\n${ours.lines.map((l) => JSON.stringify(l)).join('\n')}\n${ours.stderr.slice(-2000)}`;
   }
 
-  it('auto_failback on: start-up, our death, our return, hb_standby on each side', async () => {
+  it('auto_failback on: start-up, our death, our return, hb_standby and hb_takeover on each side', async () => {
     let { real, ours, nsB, files } = await pair('on');
     try {
       // start-up: each holds its own group
@@ -102,6 +102,20 @@ describeWithLab(['root', 'netns'], 'resource hand-over with the real Heartbeat 3
       await ours.waitHolding((h) => h.holding === 'none', 20_000, 'none after our standby');
       expect(await real.flag('hbflag')).toBe('running');
       expect(await real.flag('hbflagb')).toBe('running');
+
+      // hb_takeover on our side (SIGUSR2): the real node's rc.d/hb_takeover makes it go standby
+      ours.kill('SIGUSR2');
+      await ours.waitHolding(
+        (h) => h.holding === 'all' && h.rscstatus === 'all',
+        30_000,
+        'all after our takeover',
+      );
+      expect(await real.waitStatus(['rscstatus'], 'none', 20_000)).toBe('none');
+
+      // hb_takeover on the real node: we go standby
+      await real.inside(['/usr/share/heartbeat/hb_takeover', 'all']);
+      expect(await real.waitStatus(['rscstatus'], 'all', 30_000)).toBe('all');
+      await ours.waitHolding((h) => h.holding === 'none', 20_000, 'none after the real takeover');
     } catch (e) {
       console.log(await dump(real, ours));
       throw e;
@@ -126,6 +140,35 @@ describeWithLab(['root', 'netns'], 'resource hand-over with the real Heartbeat 3
       // the real node crashes: we take everything
       await real.stop('crash');
       await ours.waitHolding((h) => h.holding === 'all', 20_000, 'all after the real crash');
+    } catch (e) {
+      console.log(await dump(real, ours));
+      throw e;
+    } finally {
+      await ours.cleanup();
+      await real.cleanup();
+    }
+  }, 240_000);
+
+  it('auto_failback legacy: each takes its group with ip-request; ours is taken when we die and given back on request', async () => {
+    let { real, ours, nsB, files } = await pair('legacy');
+    try {
+      await ours.waitHolding((h) => h.holding === 'local', SETTLE_MS, 'our group');
+      for (let i = 0; i < 100 && (await real.flag('hbflag')) !== 'running'; i++)
+        await new Promise((r) => setTimeout(r, 200));
+      expect(await real.flag('hbflag')).toBe('running');
+      expect(await real.flag('hbflagb')).not.toBe('running');
+      ours.kill('SIGKILL');
+      await ours.exited;
+      for (let i = 0; i < 100 && (await real.flag('hbflagb')) !== 'running'; i++)
+        await new Promise((r) => setTimeout(r, 200));
+      expect(await real.flag('hbflagb')).toBe('running');
+      await ours.cleanup();
+      ours = await OurNode.start(nsB, 'beta', files);
+      await ours.waitHolding((h) => h.holding === 'local', SETTLE_MS, 'our group back');
+      for (let i = 0; i < 100 && (await real.flag('hbflagb')) !== 'stopped'; i++)
+        await new Promise((r) => setTimeout(r, 200));
+      expect(await real.flag('hbflagb')).toBe('stopped');
+      expect(await real.flag('hbflag')).toBe('running');
     } catch (e) {
       console.log(await dump(real, ours));
       throw e;

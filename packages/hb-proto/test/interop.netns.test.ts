@@ -16,11 +16,11 @@ const SLACK_MS = 1500;
 
 type Method = 'crc' | 'md5' | 'sha1';
 
-function haCf(media: string): string {
+function haCf(media: string, deadtimeMs = DEADTIME_MS): string {
   return [
     'logfile /var/log/ha-log',
     `keepalive ${KEEPALIVE_MS}ms`,
-    `deadtime ${DEADTIME_MS}ms`,
+    `deadtime ${deadtimeMs}ms`,
     'warntime 1',
     'initdead 4',
     'udpport 694',
@@ -127,7 +127,8 @@ describeWithLab(['root', 'netns'], 'interop with the real Heartbeat 3.0.6', () =
   }, 120_000);
   it('30 % loss each way on our side: gaps are filled by retransmission both ways, nobody is declared dead', async () => {
     const [nsA, nsB] = seg.nodes as [(typeof seg.nodes)[0] & object, (typeof seg.nodes)[0] & object];
-    const files = { haCf: haCf('bcast eth0'), authkeys: authkeys('sha1') };
+    // deadtime 3 s = 12 keepalives: a false death would need 12 status messages lost in a row
+    const files = { haCf: haCf('bcast eth0', 3000), authkeys: authkeys('sha1') };
     const real = await RealHeartbeat.start({ ns: nsA, name: 'alpha', ...files });
     const ours = await OurNode.start(nsB, 'beta', files, { HBPROTO_LOSS: '0.3' });
     try {
