@@ -52,6 +52,12 @@ describeWithLab(['guest'], 'IPVS binding in the real kernel (qemu guest) against
     expect(out.ours.errors).toEqual([]);
     expect(out.ours.operations).toBe(OURS.length + OURS.reduce((n, s) => n + s.destinations.length, 0));
     expect(out.ours.save).toBe(formatSave(tableOf(OURS)));
+    const v6 = out.ours.table.find((s) => s.address === '2001:db8::50');
+    expect(v6?.destinations.find((d) => d.address === '198.51.100.60')).toMatchObject({
+      family: 'inet',
+      forward: 'ipip',
+      tunnelType: 'ipip',
+    });
     // Thresholds are not in -S: ipvsadm's --thresholds listing shows them.
     expect(out.ours.thresholds).toMatch(/\n {2}-> 198\.51\.100\.33:53 +100 +10 +0 +0 +\n/);
     expect(out.ours.thresholds).toMatch(/\n {2}-> \[2001:db8::21\]:443 +50 +5 +0 +0 +\n/);

@@ -52,7 +52,7 @@ describeWithLab(['ipvs'], 'a DR service made with the binding, in the seed topol
     expect(theirs).toMatch(/TCP {2}192\.0\.2\.50:80 +20 /);
   });
 
-  it('examples/ipvs-reconcile.ts: a weight change is one operation; rs2 quiescent takes no new clients', async () => {
+  it('examples/ipvs-reconcile.ts: a weight change is one operation; rs2 quiescent takes no new clients; rs1 keeps its counters', async () => {
     const rules =
       '-A -t 192.0.2.50:80 -s wrr\n-a -t 192.0.2.50:80 -r 192.0.2.21:80 -g -w 5\n-a -t 192.0.2.50:80 -r 192.0.2.22:80 -g -w 0\n';
     const r = await example('ipvs-reconcile.ts', [], rules);
@@ -62,5 +62,10 @@ describeWithLab(['ipvs'], 'a DR service made with the binding, in the seed topol
     expect(await lab.host('load1').ipvsadm(['-Sn'])).toBe(rules);
     const bodies = (await lab.host('client').fetchMany('http://192.0.2.50/', 6)).map((x) => x.body);
     expect(bodies).toEqual(Array(6).fill('rs1\n'));
+    // Untouched entries keep their state: rs1 was never deleted and re-added,
+    // so its counter holds the first test's 10 connections plus these 6.
+    const stats = await lab.host('load1').ipvsadm(['-Ln', '--stats', '--exact']);
+    expect(stats).toMatch(/\n {2}-> 192\.0\.2\.21:80 +16 /);
+    expect(stats).toMatch(/\n {2}-> 192\.0\.2\.22:80 +10 /);
   });
 });

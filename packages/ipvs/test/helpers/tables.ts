@@ -97,6 +97,8 @@ export const OURS: DesiredService[] = [
         lowerThreshold: 5,
       },
       { address: '2001:db8::22', port: 443, forward: 'ipip', tunnelType: 'gue', tunnelPort: 5555 },
+      // An IPv4 real server of an IPv6 service: tunnelled, with its own address family.
+      { address: '198.51.100.60', port: 443, forward: 'ipip', family: 'inet' },
     ],
   },
   {
