@@ -78,6 +78,23 @@ describe('connect', () => {
     const r = await checkConnect({ host: HOST, port: port(http) });
     expect(r.ok).toBe(true);
   });
+  it('closes with a FIN by default, with a reset when asked', async () => {
+    const seen: string[] = [];
+    const srv = createNetServer((s) => {
+      s.on('end', () => seen.push('fin'));
+      s.on('error', (e: NodeJS.ErrnoException) => seen.push(e.code ?? 'error'));
+      s.resume();
+    });
+    await new Promise<void>((r) => srv.listen(0, HOST, r));
+    try {
+      expect((await checkConnect({ host: HOST, port: port(srv) })).ok).toBe(true);
+      await expect.poll(() => seen).toEqual(['fin']);
+      expect((await checkConnect({ host: HOST, port: port(srv) }, { reset: true })).ok).toBe(true);
+      await expect.poll(() => seen).toEqual(['fin', 'ECONNRESET']);
+    } finally {
+      srv.close();
+    }
+  });
   it('is refused on a closed port', async () => {
     const r = await checkConnect({ host: HOST, port: await freePort() });
     expect(r).toMatchObject({ ok: false, reason: 'refused' });

@@ -147,7 +147,10 @@ describe('Monitor with fake checks and a fake clock', () => {
 
 describe('Monitor with real connect checks', () => {
   it('sees a loopback server go down when it stops listening', async () => {
-    const srv = createServer((s) => s.end());
+    const srv = createServer((s) => {
+      s.on('error', () => {});
+      s.end();
+    });
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
     const port = (srv.address() as { port: number }).port;
     const events: Transition[] = [];
