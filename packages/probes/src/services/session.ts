@@ -33,6 +33,10 @@ export class CheckFailure extends Error {
 export function classifyError(err: unknown): CheckReason {
   const e = err as NodeJS.ErrnoException & { errno?: unknown };
   const code = typeof e?.code === 'string' ? e.code : '';
+  // A handshake cut short (reset, or plain text where TLS was expected), as
+  // client libraries rethrow it: a TLS problem rather than a refusal.
+  if (/SSL routines|wrong version number|before secure TLS connection/i.test(String(e?.message)))
+    return 'tls';
   switch (code) {
     case 'ECONNREFUSED':
     case 'ECONNRESET':
@@ -46,7 +50,6 @@ export function classifyError(err: unknown): CheckReason {
       return 'timeout';
     default:
       if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) return 'tls';
-      if (/wrong version number|ssl|tls/i.test(String(e?.message))) return 'tls';
       return 'error';
   }
 }
@@ -133,10 +136,13 @@ export function openSocket(target: CheckTarget, tls: boolean, signal: AbortSigna
       sock.on('error', () => {});
       resolve(sock);
     });
+    let tcpUp = false;
+    if (tls) sock.once('connect', () => (tcpUp = true));
     sock.once('error', (err: NodeJS.ErrnoException) => {
       signal.removeEventListener('abort', onAbort);
       sock.destroy();
-      if (tls && err.code === undefined) reject(new CheckFailure('tls', err.message));
+      // Failing after the TCP connection and before the handshake completed is a TLS failure.
+      if (tls && (tcpUp || err.code === undefined)) reject(new CheckFailure('tls', err.message));
       else reject(err);
     });
   });

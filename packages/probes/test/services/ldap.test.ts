@@ -100,6 +100,13 @@ describeServices(
         expect(r, JSON.stringify(r)).toMatchObject({ ok: false, reason: 'bad-response' });
         expect(r.detail).toMatch(/bind failed/);
       });
+      if (service === 'ldaps') {
+        it('is down with reason tls when the port does not talk TLS', async () => {
+          const { lab, svc } = ctx();
+          const r = await lab.check(svc.spec, { host: '127.0.0.1', port: 389 });
+          expect(r, JSON.stringify(r)).toMatchObject({ ok: false, reason: 'tls' });
+        });
+      }
       it('is down with bad-response when the entry does not exist', async () => {
         const { lab, svc } = ctx();
         const r = await lab.check({ ...svc.spec, request: '/cn=gone,dc=example,dc=test' }, svc.target);
