@@ -7,6 +7,7 @@ import {
   checkHttp,
   checkSimpleTcp,
 } from './check.js';
+import { checkPing } from './ping.js';
 import { checkDns } from './services/dns.js';
 import { checkFtp } from './services/ftp.js';
 import { checkHttpProxy } from './services/http-proxy.js';
@@ -19,7 +20,7 @@ import { checkSip } from './services/sip.js';
 import { checkSmtp } from './services/smtp.js';
 import { checkMysql, checkPgsql } from './services/sql.js';
 
-export type CheckType = 'connect' | 'negotiate' | 'external' | 'on' | 'off' | number;
+export type CheckType = 'connect' | 'negotiate' | 'ping' | 'external' | 'on' | 'off' | number;
 export type Service =
   | 'http'
   | 'https'
@@ -63,6 +64,7 @@ export function runCheck(
   const t = spec.checktype;
   if (t === 'on' || spec.service === 'none') return Promise.resolve(checkFixed(true));
   if (t === 'off') return Promise.resolve(checkFixed(false));
+  if (t === 'ping') return checkPing(target, spec, signal);
   if (t === 'external') return checkExternal(target, spec, signal);
   const negotiate = t === 'negotiate' || (typeof t === 'number' && (round + 1) % t === 0);
   if (!negotiate) return checkConnect(target, spec, signal);
