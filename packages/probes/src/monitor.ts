@@ -244,6 +244,10 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
     } else negotiate = type === 'negotiate';
     if (type === 'connect' && s.protocol === 'udp') type = 'ping';
     const spec = { ...s, ...t, checktype: type } as MonitorSpec;
+    // `service` matters to negotiate checks only (ldirectord: check_none is a
+    // negotiate check); a connect, ping or external check of a `service = none`
+    // virtual (every fwmark one by default) still runs.
+    if (type !== 'negotiate') delete spec.service;
     if (type === 'external-perl') Object.assign(spec, { checktype: 'external', perl: true });
     const external = spec.checktype === 'external';
     const target =

@@ -146,6 +146,23 @@ describe('Monitor with fake checks and a fake clock', () => {
 });
 
 describe('Monitor with real connect checks', () => {
+  it('a connect check of a service = none virtual still connects (only negotiate checks are "none")', async () => {
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise((r) => srv.close(r));
+    const m = new Monitor([
+      {
+        id: 'fwm',
+        target: { host: '127.0.0.1', port },
+        spec: { checktype: 'connect', service: 'none', timeout: 1 },
+      },
+    ]);
+    await expect.poll(() => m.state('fwm')?.up).toBe(false);
+    expect(m.state('fwm')?.last?.reason).toBe('refused');
+    m.stop();
+  });
+
   it('sees a loopback server go down when it stops listening', async () => {
     const srv = createServer((s) => {
       s.on('error', () => {});
