@@ -142,7 +142,21 @@ describeWithLab(['guest'], 'IPVS binding in the real kernel (qemu guest) against
     expect(out.timeouts.after).toEqual({ tcp: 901, tcpFin: 121, udp: 301 });
     expect(out.timeouts.ipvsadm).toBe('Timeout (tcp tcpfin udp): 901 121 301\n');
     expect(out.info).toMatchObject({ version: '1.2.1', versionCode: 0x010201 });
-    expect(out.zeroed).toMatchObject({ conns: 0, inPackets: 0, inBytes: 0 });
+    // One datagram was scheduled: the 32- and 64-bit counters say so, as ipvsadm does.
+    expect(out.zero.counted.stats).toMatchObject({ conns: 1, inPackets: 1 });
+    expect(out.zero.counted.stats.inBytes).toBeGreaterThanOrEqual(34); // IP + UDP headers + 6 bytes
+    expect(out.zero.counted.stats64).toMatchObject({
+      conns: 1,
+      inPackets: 1,
+      inBytes: out.zero.counted.stats.inBytes,
+    });
+    expect(out.zero.countedDest).toMatchObject({ stats64: { conns: 1, inPackets: 1 } });
+    const c = out.zero.counted.stats;
+    expect(out.zero.statsText).toMatch(
+      new RegExp(`\\nUDP {2}192\\.0\\.2\\.150:53 +1 +1 +${c.outPackets} +${c.inBytes} +${c.outBytes}\\n`),
+    );
+    expect(out.zero.zeroedOne).toMatchObject({ conns: 0, inPackets: 0, inBytes: 0 });
+    expect(out.zero.zeroedAll).toMatchObject({ conns: 0, inPackets: 0, inBytes: 0 });
     expect(out.beforeFlush).toContain('-A -t 192.0.2.70:80 -s rr\n');
     expect(out.afterFlush).toBe('');
   });

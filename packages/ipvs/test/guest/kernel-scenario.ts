@@ -2,6 +2,7 @@
 // prints one JSON document the host test asserts on: every guest round-trip
 // costs seconds under TCG, so the whole scenario is a single process.
 import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import {
   formatList,
   Ipvs,
@@ -116,9 +117,30 @@ await ipvs.setTimeouts({ tcp: 901, tcpFin: 121, udp: 301 });
 out.timeouts = { before, after: await ipvs.getTimeouts(), ipvsadm: ipvsadm('-L', '--timeout') };
 await ipvs.setTimeouts(before);
 
-await ipvs.zero(web);
+// Counters that move: a UDP service on addresses of lo, one datagram from
+// this process (IPVS schedules locally sent packets too), then zero.
+execFileSync('sh', ['-c', 'ip addr add 192.0.2.150/32 dev lo; ip addr add 192.0.2.151/32 dev lo']);
+const dns = { protocol: 'udp', address: '192.0.2.150', port: 53 } as const;
+await ipvs.addService({ ...dns, scheduler: 'rr' });
+await ipvs.addDestination(dns, { address: '192.0.2.151', port: 53, forward: 'masq' });
+const sock = createSocket('udp4');
+await new Promise<void>((resolve, reject) =>
+  sock.send(Buffer.from('lvs-ha'), 53, '192.0.2.150', (err) => (err ? reject(err) : resolve())),
+);
+sock.close();
+// The kernel folds its per-CPU counters into what it reports every 2 s (the estimator).
+let counted = await ipvs.getService(dns);
+for (let i = 0; i < 40 && !counted.stats?.conns; i++) {
+  await new Promise((r) => setTimeout(r, 250));
+  counted = await ipvs.getService(dns);
+}
+const countedDest = (await ipvs.listDestinations(dns))[0];
+const statsText = ipvsadm('-Ln', '--stats', '--exact', '-u', '192.0.2.150:53');
+await ipvs.zero(dns);
+const zeroedOne = (await ipvs.getService(dns)).stats64;
 await ipvs.zero();
-out.zeroed = (await ipvs.getService(web)).stats64;
+out.zero = { counted, countedDest, statsText, zeroedOne, zeroedAll: (await ipvs.getService(web)).stats64 };
+await ipvs.deleteService(dns);
 
 await ipvs.startDaemon({
   state: 'master',
