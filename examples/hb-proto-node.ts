@@ -48,7 +48,12 @@ node.resources?.on('warning', (message) => say('warning', { message }));
 process.on('SIGUSR1', () => node.resources?.standby('all'));
 process.on('SIGHUP', () => say('counters', { ...node.membership.counters, auth: node.auth.counters }));
 process.on('SIGUSR2', () => node.resources?.takeover('all'));
-node.on('status', (node, status, previous) => say('status', { node, status, previous }));
+node.on('status', (peer, status, previous) => {
+  const p = node.membership.peer(peer);
+  // for a death: how long the peer had been silent, against the deadtime it advertised
+  const silentMs = p && status === 'dead' ? Math.round(node.now() - p.lastHeardAt) : undefined;
+  say('status', { node: peer, status, previous, deadtimeMs: p?.deadtimeMs, silentMs });
+});
 node.on('link', (node, medium, status) => say('link', { node, medium, status }));
 node.on('late', (node, intervalMs) => say('late', { node, intervalMs }));
 node.on('message', (msg, from) =>

@@ -305,9 +305,14 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
     );
     const delay = Math.max(1, deadline - this.now());
     this.#timer = setTimeout(() => {
-      this.#sendAll(this.membership.tick(this.now()));
-      this.resources?.tick(this.now());
-      this.#schedule();
+      // setImmediate runs after the poll phase: packets already waiting in the
+      // sockets (say after the process was stalled) count before a deadline does
+      setImmediate(() => {
+        if (this.#closed) return;
+        this.#sendAll(this.membership.tick(this.now()));
+        this.resources?.tick(this.now());
+        this.#schedule();
+      });
     }, delay);
   }
 }

@@ -7,7 +7,7 @@
 // without ">>>"/"<<<" and without that field (add_msg_auth); receivers of the
 // netstring form check only the trailer, receivers of the classic form only
 // the field.
-import { inflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import type { Authenticator } from './auth.js';
 import {
   classicSigningText,
@@ -18,7 +18,7 @@ import {
   MAX_WIRE_LENGTH,
 } from './codec.js';
 import { HbProtoError } from './errors.js';
-import { getBinary, getString, type HbMessage, setString } from './message.js';
+import { getBinary, getString, type HbMessage, message, setString } from './message.js';
 
 export type WireFormat = 'netstring' | 'classic';
 
@@ -157,4 +157,42 @@ export function decompressMessage(msg: HbMessage): HbMessage {
   }
   const decoded = inner[0] === 0x3e ? decodeClassic(inner) : decodeNetstring(inner);
   return decoded.message;
+}
+
+/**
+ * Wraps a message the way cl_compressmsg does: a message with the zlib
+ * deflate of the inner message's netstring form in _compressed_payload and
+ * "zlib" in _compression_algorithm (Heartbeat peers need `compression zlib`
+ * loaded to read it; its default plugin is bz2).
+ */
+export function compressMessage(msg: HbMessage): HbMessage {
+  const inner = encodeNetstring(msg);
+  if (inner.length >= MAX_UNCOMPRESSED) {
+    throw new HbProtoError(
+      'OVERSIZED',
+      `message of ${inner.length} bytes is above Heartbeat's ${MAX_UNCOMPRESSED}`,
+    );
+  }
+  return message([
+    [COMPRESSED_PAYLOAD, deflateSync(inner)],
+    [COMPRESSION_ALGORITHM, 'zlib'],
+  ]);
+}
+
+/**
+ * The nested message in a compressed field (type 4), which Heartbeat
+ * inflates with the algorithm named by the message's _compression_algorithm.
+ */
+export function decompressField(msg: HbMessage, name: string): HbMessage {
+  const field = msg.fields.find((f) => f.name === name);
+  if (!field) throw new HbProtoError('INVALID_ARGUMENT', `no field "${name}"`);
+  if (field.type === 'struct' || field.type === 'uncompressed') return field.value;
+  if (field.type !== 'compressed')
+    throw new HbProtoError('INVALID_ARGUMENT', `field "${name}" is a ${field.type}, not compressed`);
+  return decompressMessage(
+    message([
+      [COMPRESSED_PAYLOAD, field.value],
+      [COMPRESSION_ALGORITHM, getString(msg, COMPRESSION_ALGORITHM) ?? '?'],
+    ]),
+  );
 }

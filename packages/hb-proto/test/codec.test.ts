@@ -4,12 +4,16 @@ import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   Authenticator,
+  compressMessage,
   decodeClassic,
   decodeNetstring,
   decodePacket,
+  decompressField,
+  decompressMessage,
   encodeClassic,
   encodeNetstring,
   encodePacket,
+  type HbMessage,
   HbProtoError,
   heartbeatCrc,
   keyring,
@@ -144,6 +148,21 @@ describe('compression', () => {
     ]);
     const a = new Authenticator(keyring('crc'));
     expect(openPacket(encodePacket(wrapped, { auth: a }), a).message).toEqual(inner);
+    expect(openPacket(encodePacket(compressMessage(inner), { auth: a }), a).message).toEqual(inner);
+    // a compressed field (type 4) inside a message
+    const withField: HbMessage = {
+      fields: [
+        { name: 't', type: 'string', value: 'x' },
+        { name: 'data', type: 'compressed', value: deflateSync(encodeNetstring(inner)) },
+        { name: '_compression_algorithm', type: 'string', value: 'zlib' },
+      ],
+    };
+    expect(decompressField(decodePacket(encodePacket(withField)).message, 'data')).toEqual(inner);
+    const junk = message([
+      ['_compressed_payload', Buffer.from('junk')],
+      ['_compression_algorithm', 'zlib'],
+    ]);
+    expect(code(() => decompressMessage(junk))).toBe('MALFORMED');
     const bz = message([
       ['_compressed_payload', Buffer.from('BZh9')],
       ['_compression_algorithm', 'bz2'],
