@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { monitorFromLdirectordCf } from '../src/index.js';
+import { Monitor, monitorFromLdirectordCf } from '../src/index.js';
 
 const seed = readFileSync(
   fileURLToPath(new URL('../../../examples/seed/ha.d/ldirectord.cf', import.meta.url)),
@@ -124,5 +124,51 @@ describe('monitorFromLdirectordCf', () => {
     expect(() => monitorFromLdirectordCf('virtual = 192.0.2.50:80\n\tchecktype = sometimes\n')).toThrow(
       /checktype/,
     );
+  });
+});
+
+describe('reloading ldirectord.cf', () => {
+  it('keeps the state of real servers whose check did not change', async () => {
+    const cf = (receive: string) =>
+      [
+        'checkinterval = 1',
+        'virtual = 192.0.2.50:80',
+        '\treal = 192.0.2.21:80 gate',
+        '\treal = 192.0.2.22:80 gate',
+        '\tchecktype = negotiate',
+        '\treceive = "Apache"',
+        '',
+        'virtual = 192.0.2.51:80',
+        '\treal = 192.0.2.21:80 gate',
+        '\tchecktype = negotiate',
+        `\treceive = "${receive}"`,
+        '',
+      ].join('\n');
+    const checked: string[] = [];
+    const m = new Monitor(monitorFromLdirectordCf(cf('old')).servers, {
+      setTimer: () => 0,
+      clearTimer: () => {},
+      check: async (_spec, t) => {
+        checked.push(t.host);
+        return { ok: true, detail: '', durationMs: 1 };
+      },
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(m.states().map((s) => [s.id, s.up, s.rounds])).toEqual([
+      ['tcp:192.0.2.50:80/192.0.2.21:80', true, 1],
+      ['tcp:192.0.2.50:80/192.0.2.22:80', true, 1],
+      ['tcp:192.0.2.51:80/192.0.2.21:80', true, 1],
+    ]);
+    checked.length = 0;
+    m.reconfigure(monitorFromLdirectordCf(cf('new')).servers);
+    await new Promise((r) => setImmediate(r));
+    // Only the virtual whose receive changed starts over (checked again at once).
+    expect(checked).toEqual(['192.0.2.21']);
+    expect(m.states().map((s) => [s.id, s.rounds])).toEqual([
+      ['tcp:192.0.2.50:80/192.0.2.21:80', 1],
+      ['tcp:192.0.2.50:80/192.0.2.22:80', 1],
+      ['tcp:192.0.2.51:80/192.0.2.21:80', 1],
+    ]);
+    m.stop();
   });
 });

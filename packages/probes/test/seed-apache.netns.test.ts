@@ -4,7 +4,9 @@
 // with mod_status on the seed's real servers. Only the addresses change (the
 // seed's 12.3.4.x are not ours to use) and checkinterval goes from 5 to 1 s
 // to keep the test short. A third real server is added for the black hole.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ApacheServer, describeWithLab, Lab, seedTopologyWith } from '@lvs-ha/lab';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -19,6 +21,7 @@ const seedCf = readFileSync(
 describeWithLab(['netns'], "the seed's check against Apache with mod_status", () => {
   let lab: Lab;
   let prober: Prober;
+  const maint = mkdtempSync(join(tmpdir(), 'probes-maint-'));
   const apache: Record<string, ApacheServer> = {};
 
   beforeAll(async () => {
@@ -32,11 +35,12 @@ describeWithLab(['netns'], "the seed's check against Apache with mod_status", ()
     for (const pid of (await lab?.host('rs2').ns.pids()) ?? []) process.kill(pid, 'SIGCONT');
     for (const a of Object.values(apache)) await a.stop().catch(() => {});
     await lab?.stop();
+    rmSync(maint, { recursive: true, force: true });
   });
 
   it('is up on healthy Apache; down when stopped (refused), SIGSTOPped (timeout at negotiatetimeout) and black-holed (timeout); up again after', async () => {
     const cf = seedCf
-      .replace('checkinterval = 5', 'checkinterval = 1')
+      .replace('checkinterval = 5', `checkinterval = 1\nmaintenancedir = ${maint}`)
       .replaceAll('12.3.4.50', '192.0.2.50')
       .replace('real = 12.3.4.100:80 gate 5', 'real = 192.0.2.21:80 gate 5')
       .replace('real = 12.3.4.101:80 gate 5', 'real = 192.0.2.22:80 gate 5\n\treal = 192.0.2.23:80 gate 5');
@@ -48,10 +52,11 @@ describeWithLab(['netns'], "the seed's check against Apache with mod_status", ()
       'negotiatetimeout = 20',
     ])
       expect(cf).toContain(line);
-    const { servers } = monitorFromLdirectordCf(cf);
+    const { servers, options } = monitorFromLdirectordCf(cf);
+    expect(options).toEqual({ maintenancedir: maint });
     expect(servers).toHaveLength(3);
     const id = (ip: string) => `tcp:192.0.2.50:80/${ip}:80`;
-    await prober.call('monitor', { servers, monitorOptions: { jitter: 0 } });
+    await prober.call('monitor', { servers, monitorOptions: { ...options, jitter: 0 } });
     for (const ip of ['192.0.2.21', '192.0.2.22', '192.0.2.23']) {
       const t = await prober.transition((t) => t.id === id(ip) && t.up, 15_000);
       expect(t.result.detail).toMatch(/^HTTP\/1\.1 200 OK/); // the first check negotiates
@@ -89,5 +94,15 @@ describeWithLab(['netns'], "the seed's check against Apache with mod_status", ()
       const back = await prober.transition((t) => t.id === id(ip) && t.up && t.at >= t1, 15_000);
       expect(back.result.ok).toBe(true);
     }
+
+    // maintenancedir (a global the seed does not set): a file named after rs2 takes it out.
+    const t2 = Date.now();
+    writeFileSync(join(maint, '192.0.2.22'), '');
+    const out = await prober.transition((t) => t.id === id('192.0.2.22') && !t.up && t.at >= t2, 5_000);
+    expect(out.result).toMatchObject({ reason: 'maintenance' });
+    expect(out.result.detail).toContain(`${maint}/192.0.2.22 exists`);
+    const t3 = Date.now();
+    rmSync(join(maint, '192.0.2.22'));
+    await prober.transition((t) => t.id === id('192.0.2.22') && t.up && t.at >= t3, 5_000);
   }, 120_000);
 });
