@@ -62,12 +62,14 @@ export function runCheck(
   signal?: AbortSignal,
 ): Promise<CheckResult> {
   const t = spec.checktype;
-  if (t === 'on' || spec.service === 'none') return Promise.resolve(checkFixed(true));
+  if (t === 'on') return Promise.resolve(checkFixed(true));
   if (t === 'off') return Promise.resolve(checkFixed(false));
   if (t === 'ping') return checkPing(target, spec, signal);
   if (t === 'external') return checkExternal(target, spec, signal);
   const negotiate = t === 'negotiate' || (typeof t === 'number' && (round + 1) % t === 0);
   if (!negotiate) return checkConnect(target, spec, signal);
+  // service = none is ldirectord's check_none: it only stands in for the negotiate step.
+  if (spec.service === 'none') return Promise.resolve(checkFixed(true));
   const opts = { ...spec, timeout: spec.negotiatetimeout ?? spec.timeout };
   switch (spec.service ?? 'http') {
     case 'https':
