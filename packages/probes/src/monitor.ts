@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import type { CheckResult, CheckTarget } from './check.js';
 import { type CheckSpec, type CheckType, runCheck } from './dispatch.js';
 import { maintenanceFile } from './maintenance.js';
-import { checkPing } from './ping.js';
 
 /** Every checktype ldirectord knows: dispatch's, plus ping and external-perl. */
 export type MonitorCheckType = CheckType | 'ping' | 'external-perl';
@@ -113,11 +112,8 @@ export function ldirectordTimeouts(spec: { timeout?: number; negotiatetimeout?: 
   };
 }
 
-/** The checks the Monitor runs by default: dispatch's runCheck, plus ping. */
-const defaultCheck: CheckFn = (spec, target, round, signal) =>
-  (spec.checktype as MonitorCheckType) === 'ping'
-    ? checkPing(target, spec, signal)
-    : runCheck(spec, target, round, signal);
+/** The checks the Monitor runs by default: dispatch's runCheck. */
+const defaultCheck: CheckFn = runCheck;
 
 /**
  * Schedules the checks of many real servers; emits 'transition' (Transition).
