@@ -94,7 +94,7 @@ async function ours(kind: Kind, count: number, net: number) {
   const L = await Listeners.start(kind, count, net);
   const spec =
     kind === 'tcp'
-      ? ({ checktype: 'connect', timeout: 1, reset: true } as const)
+      ? ({ checktype: 'connect', timeout: 1, reset: process.env.PROBES_BENCH_RESET !== '0' } as const)
       : ({
           checktype: 'negotiate',
           service: 'http',

@@ -113,13 +113,18 @@ function exchange(
       resolve(r);
     };
     const onAbort = () => finish({ ok: false, reason: 'error', detail: 'aborted' });
+    // After a stall of the event loop (a busy or starved process) the timers
+    // run before the poll phase delivers what already arrived: give the poll
+    // phase one turn (setImmediate runs after it) before calling it a timeout.
     const timer = setTimeout(
       () =>
-        finish({
-          ok: false,
-          reason: 'timeout',
-          detail: Buffer.concat(chunks).subarray(0, DETAIL_BYTES).toString('latin1'),
-        }),
+        setImmediate(() =>
+          finish({
+            ok: false,
+            reason: 'timeout',
+            detail: Buffer.concat(chunks).subarray(0, DETAIL_BYTES).toString('latin1'),
+          }),
+        ),
       o.timeoutMs,
     );
     o.signal?.addEventListener('abort', onAbort);

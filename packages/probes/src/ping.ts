@@ -152,7 +152,11 @@ class IcmpChannel {
       };
       const onAbort = () => finish({ ok: false, reason: 'error', detail: 'aborted' });
       const timer = setTimeout(
-        () => finish({ ok: false, reason: 'timeout', detail: `no echo reply from ${address}` }),
+        // One poll phase first: a reply that arrived during a stall is not a timeout.
+        () =>
+          setImmediate(() =>
+            finish({ ok: false, reason: 'timeout', detail: `no echo reply from ${address}` }),
+          ),
         timeoutMs,
       );
       signal?.addEventListener('abort', onAbort);

@@ -95,6 +95,12 @@ describe('connect', () => {
       srv.close();
     }
   });
+  it('is not a timeout when the connection completed while the event loop was stalled', async () => {
+    const pending = checkConnect({ host: HOST, port: port(http) }, { timeout: 0.1 });
+    const until = performance.now() + 300;
+    while (performance.now() < until); // the kernel completes the handshake meanwhile
+    expect(await pending).toMatchObject({ ok: true });
+  });
   it('is refused on a closed port', async () => {
     const r = await checkConnect({ host: HOST, port: await freePort() });
     expect(r).toMatchObject({ ok: false, reason: 'refused' });
