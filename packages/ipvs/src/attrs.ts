@@ -36,7 +36,10 @@ function scalarLength(spec: AttrSpec, value: unknown): number {
     case 'string':
       return encoder.encode(String(value)).length + 1;
     case 'nested':
-      return attrsLength(spec.nested as Schema, value as AttrObject);
+      // Bytes stand for an already-encoded payload (a service key shared by a batch).
+      return value instanceof Uint8Array
+        ? value.length
+        : attrsLength(spec.nested as Schema, value as AttrObject);
     case 'pad':
       return 0;
   }
@@ -141,7 +144,10 @@ export function encodeAttrsInto(
         break;
       }
       case 'nested':
-        p = encodeAttrsInto(spec.nested as Schema, v as AttrObject, out, p, dv);
+        if (v instanceof Uint8Array) {
+          out.set(v, p);
+          p += v.length;
+        } else p = encodeAttrsInto(spec.nested as Schema, v as AttrObject, out, p, dv);
         break;
     }
     dv.setUint16(start, p - start, LE);

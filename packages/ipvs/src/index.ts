@@ -81,7 +81,6 @@ export {
   encodeOperations,
   type Operation,
   operationError,
-  operationMessage,
 } from './operations.js';
 export { planReconcile, type ReconcileOptions } from './reconcile.js';
 export {

@@ -1,5 +1,7 @@
 // Table changes as data (what apply() sends and reconcile() returns), their
 // encoding into IPVS messages, and the sentence for a refusal. Pure.
+
+import { encodeAttrs } from './attrs.js';
 import { IpvsKernelError } from './errors.js';
 import {
   encodeIpvsMessage,
@@ -19,7 +21,7 @@ import {
   type ServiceSpec,
   serviceKeyOf,
 } from './model.js';
-import { IPVS_CMD, IPVS_CMD_NAME, type RawService } from './schema.js';
+import { IPVS_CMD, IPVS_CMD_NAME, type RawService, SERVICE_SCHEMA } from './schema.js';
 
 export type Operation =
   | { op: 'add-service'; service: ServiceSpec }
@@ -40,7 +42,11 @@ export function operationMessage(
   const key = () => {
     if (!service) {
       service = encodeServiceKey(op.service);
-      keys?.set(op.service, service);
+      if (keys) {
+        // Encoded once for the batch, copied into each message as bytes.
+        service = encodeAttrs(SERVICE_SCHEMA, service as Record<string, unknown>) as unknown as RawService;
+        keys.set(op.service, service);
+      }
     }
     return service;
   };

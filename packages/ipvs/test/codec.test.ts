@@ -8,11 +8,13 @@ import {
   encodeDestination,
   encodeIpvsMessage,
   encodeOperation,
+  encodeOperations,
   encodeService,
   InvalidArgumentError,
   IPVS_CMD,
   ipvsMessageLength,
   NLM_F,
+  type Operation,
 } from '../src/index.js';
 import { GOLDEN_DEL_DEST, GOLDEN_INFO_REPLY, GOLDEN_NEW_SERVICE, hex } from './helpers/golden.js';
 
@@ -93,6 +95,25 @@ describe('golden byte vectors (from the uapi header)', () => {
       encodeIpvsMessage({ familyId: 30, cmd: 5, attrs: { dest: encodeDestination(d) } }),
     );
     expect(decodeDestination(m.attrs.dest ?? {})).toMatchObject({ ...d, family: 'inet' });
+  });
+});
+
+describe('batch encoding', () => {
+  it('encodes many operations into one buffer byte for byte as one at a time', () => {
+    const web = { protocol: 'tcp' as const, address: '192.0.2.50', port: 80 };
+    const v6 = { fwmark: 8, family: 'inet6' as const };
+    const ops: Operation[] = [
+      { op: 'add-service', service: { ...web, scheduler: 'wrr' } },
+      ...Array.from({ length: 20 }, (_, i) => ({
+        op: 'add-destination' as const,
+        service: i % 2 ? web : v6,
+        destination: { address: i % 2 ? `198.51.100.${i}` : `2001:db8::${i}`, port: 80, weight: i },
+      })),
+      { op: 'delete-destination', service: web, destination: { address: '198.51.100.1', port: 80 } },
+      { op: 'delete-service', service: v6 },
+    ];
+    const one = ops.map((op) => toHex(encodeOperation(op, 0x20)));
+    expect(encodeOperations(ops, 0x20).map(toHex)).toEqual(one);
   });
 });
 
