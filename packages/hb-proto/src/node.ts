@@ -14,6 +14,7 @@
 // its IPv4 address when the node starts.
 import { createSocket, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { Authkeys, HaCfSettings, HaMedium } from '@lvs-ha/ha-config';
 import { Authenticator, type Keyring } from './auth.js';
@@ -38,7 +39,11 @@ export type NodeMedium =
       ttl?: number;
       loop?: boolean;
       address?: string;
-    };
+    }
+  | { type: 'ucast6'; interface: string; peer: string; port?: number; address?: string }
+  | { type: 'mcast6'; interface: string; group: string; port?: number; hops?: number; loop?: boolean };
+
+const SUPPORTED_MEDIA = new Set(['bcast', 'ucast', 'mcast', 'ucast6', 'mcast6']);
 
 export interface HeartbeatNodeOptions extends Omit<MembershipOptions, 'media'> {
   media: readonly (NodeMedium | HaMedium)[];
@@ -73,6 +78,20 @@ interface OpenMedium {
   dest: { address: string; port: number };
 }
 
+/** The interface's IPv6 address: a global one if any, else the link-local one with its scope. */
+function ipv6Of(ifname: string): string {
+  const list = (networkInterfaces()[ifname] ?? []).filter((a) => a.family === 'IPv6');
+  const global = list.find((a) => !a.address.toLowerCase().startsWith('fe80'));
+  if (global) return global.address;
+  const local = list[0];
+  if (!local)
+    throw new HbProtoError(
+      'TRANSPORT',
+      `interface ${ifname} has no IPv6 address (is it up, and in this namespace?)`,
+    );
+  return `${local.address}%${ifname}`;
+}
+
 function ipv4Of(ifname: string): { address: string; broadcast: string } {
   const list = networkInterfaces()[ifname];
   const v4 = list?.find((a) => a.family === 'IPv4');
@@ -87,6 +106,23 @@ function ipv4Of(ifname: string): { address: string; broadcast: string } {
   return { address: v4.address, broadcast };
 }
 
+let loadCache = { at: 0, value: '' };
+
+/** The "ld" field as Heartbeat fills it: /proc/loadavg without its newline (read at most once a second). */
+function procLoadavg(): string {
+  const now = Date.now();
+  if (now - loadCache.at > 1000) {
+    let value = '';
+    try {
+      value = readFileSync('/proc/loadavg', 'latin1').trim();
+    } catch {
+      value = `0.00 0.00 0.00 1/1 ${process.pid}`;
+    }
+    loadCache = { at: now, value };
+  }
+  return loadCache.value;
+}
+
 export function mediumName(m: NodeMedium | HaMedium): string {
   switch (m.type) {
     case 'bcast':
@@ -95,6 +131,10 @@ export function mediumName(m: NodeMedium | HaMedium): string {
       return `ucast ${m.interface} ${m.peer}`;
     case 'mcast':
       return `mcast ${m.interface} ${m.group}`;
+    case 'ucast6':
+      return `ucast6 ${m.interface} ${m.peer}`;
+    case 'mcast6':
+      return `mcast6 ${m.interface} ${m.group}`;
     default:
       return `${m.type} ${'interface' in m ? m.interface : ''}`;
   }
@@ -116,8 +156,11 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
   constructor(opts: HeartbeatNodeOptions) {
     super();
     this.#media = opts.media.map((m): NodeMedium => {
-      if (m.type === 'bcast' || m.type === 'ucast' || m.type === 'mcast') return m as NodeMedium;
-      throw new HbProtoError('UNSUPPORTED', `medium ${m.type} is not supported (bcast, ucast and mcast are)`);
+      if (SUPPORTED_MEDIA.has(m.type)) return m as NodeMedium;
+      throw new HbProtoError(
+        'UNSUPPORTED',
+        `medium ${m.type} is not supported (bcast, ucast, mcast, ucast6 and mcast6 are)`,
+      );
     });
     if (this.#media.length === 0)
       throw new HbProtoError('INVALID_ARGUMENT', 'a node needs at least one medium');
@@ -127,7 +170,7 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
       send: opts.simulateLoss?.send ?? 0,
       random: opts.simulateLoss?.random ?? Math.random,
     };
-    this.membership = new Membership({ ...opts, media: this.#media.map(mediumName) });
+    this.membership = new Membership({ load: procLoadavg, ...opts, media: this.#media.map(mediumName) });
     for (const ev of ['status', 'link', 'late', 'message', 'dropped', 'partition', 'restart'] as const) {
       this.membership.on(ev, (...args: unknown[]) =>
         (this.emit as (e: string, ...a: unknown[]) => boolean)(ev, ...args),
@@ -172,7 +215,7 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
       deadtimeMs: settings.deadtimeMs,
       ...(settings.warntimeMs !== undefined ? { warntimeMs: settings.warntimeMs } : {}),
       ...(settings.initdeadMs !== undefined ? { initdeadMs: settings.initdeadMs } : {}),
-      media: settings.media.filter((m) => m.type === 'bcast' || m.type === 'ucast' || m.type === 'mcast'),
+      media: settings.media.filter((m) => SUPPORTED_MEDIA.has(m.type)),
       auth,
     };
   }
@@ -226,6 +269,7 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
   }
 
   async #openMedium(medium: NodeMedium): Promise<OpenMedium> {
+    if (medium.type === 'ucast6' || medium.type === 'mcast6') return this.#openMedium6(medium);
     const port = medium.port ?? 694;
     const info =
       medium.address === undefined || medium.type === 'bcast' ? ipv4Of(medium.interface) : undefined;
@@ -262,6 +306,43 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
       dest = { address: medium.group, port };
     }
     rx.on('message', (bytes, rinfo) => this.#onPacket(bytes, name, `${rinfo.address}:${rinfo.port}`));
+    for (const s of [rx, tx]) s.on('error', (e) => this.emit('error', e));
+    return { name, medium, rx, tx, dest };
+  }
+
+  async #openMedium6(medium: Extract<NodeMedium, { type: 'ucast6' | 'mcast6' }>): Promise<OpenMedium> {
+    const port = medium.port ?? 694;
+    const name = mediumName(medium);
+    const rx = createSocket({ type: 'udp6', reuseAddr: true, ipv6Only: true });
+    const tx = createSocket({ type: 'udp6', reuseAddr: true, ipv6Only: true });
+    const bind = (s: Socket, addr: string, p: number) =>
+      new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.bind(p, addr, () => {
+          s.off('error', reject);
+          resolve();
+        });
+      });
+    let dest: { address: string; port: number };
+    if (medium.type === 'ucast6') {
+      const address = medium.address ?? ipv6Of(medium.interface);
+      await bind(rx, address, port);
+      await bind(tx, address, 0);
+      dest = { address: medium.peer, port };
+    } else {
+      // as Heartbeat's mcast6: [::]:port with the group joined on the interface
+      const scope = `::%${medium.interface}`;
+      await bind(rx, '::', port);
+      rx.addMembership(medium.group, scope);
+      await bind(tx, '::', 0);
+      tx.setMulticastInterface(scope);
+      tx.setMulticastTTL(medium.hops ?? 1);
+      tx.setMulticastLoopback(medium.loop ?? false);
+      // a link-local group (scope nibble 2: ff02::, ff12::…) needs the interface as its zone
+      const linkLocal = /^ff[0-9a-f]2:/i.test(medium.group);
+      dest = { address: linkLocal ? `${medium.group}%${medium.interface}` : medium.group, port };
+    }
+    rx.on('message', (bytes, rinfo) => this.#onPacket(bytes, name, `[${rinfo.address}]:${rinfo.port}`));
     for (const s of [rx, tx]) s.on('error', (e) => this.emit('error', e));
     return { name, medium, rx, tx, dest };
   }

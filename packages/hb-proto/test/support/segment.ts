@@ -1,7 +1,8 @@
 // A small Ethernet segment for cluster tests: one namespace per node, each
 // with eth0 on a bridge that lives in a separate "switch" namespace (so
 // killing every process of a node's namespace never touches the capture or
-// the other nodes). Addresses come from 192.0.2.0/24 with their broadcast.
+// the other nodes). Addresses come from 192.0.2.0/24 with their broadcast,
+// and 2001:db8::/64.
 import { bridge, Netns, veth } from '@lvs-ha/lab';
 
 export interface Segment {
@@ -24,6 +25,8 @@ export async function segment(labels: readonly string[]): Promise<Segment> {
     await veth(ns, 'eth0', switchNs, port);
     const address = `192.0.2.${i + 1}`;
     await ns.addAddress('eth0', `${address}/24`, ['brd', '+']);
+    // and 2001:db8::(i+1), without duplicate address detection's delay
+    await ns.addAddress('eth0', `2001:db8::${i + 1}/64`, ['nodad']);
     addresses.push(address);
     ports.push(port);
   }
