@@ -47,6 +47,8 @@ const RQSTDELAY_MS = 10_000;
 const STANDBY_INIT_MS = 10_000;
 /** HB_STANDBY_RSC_TO_MS: the whole hand-over must finish within an hour */
 const STANDBY_RSC_MS = 3_600_000;
+/** legacy: an ip-request without an answer is sent again after this */
+const LEGACY_ASK_AGAIN_MS = 5_000;
 
 const encode = (s: string | undefined): number => {
   const i = SET_NAMES.indexOf((s ?? '') as ResourceSet);
@@ -142,6 +144,9 @@ export class ResourceManager extends EventEmitter<ResourceEvents> {
   /** legacy: groups asked for with ip-request */
   #asked = new Set<string>();
   #lastReported = '';
+  /** legacy: ask for our groups once the peer is active; ask again if unanswered */
+  #askWhenActive = false;
+  #askAgainAt = 0;
   /** our own messages, acted on after the current step (Heartbeat hears its own broadcasts) */
   #selfQueue: HbMessage[] = [];
   #busy = false;
@@ -277,6 +282,12 @@ export class ResourceManager extends EventEmitter<ResourceEvents> {
       this.#reqOurResources(false);
       this.#sendHeld(true);
     }
+    if (this.#askAgainAt !== 0 && now >= this.#askAgainAt) {
+      this.#askAgainAt = 0;
+      const peer = this.membership.statusOf(this.#peerName());
+      if (this.#asked.size > 0 && peer === 'active' && !this.#shuttingDown)
+        this.#askForGroups([...this.#asked]);
+    }
     if (this.#failbackRetryAt !== 0 && now >= this.#failbackRetryAt) {
       this.#failbackRetryAt = 0;
       this.#performAutoFailback();
@@ -288,6 +299,7 @@ export class ResourceManager extends EventEmitter<ResourceEvents> {
     if (this.#standbyUntil) t = Math.min(t, this.#standbyUntil);
     if (this.#state === 'rscrcvd' && this.#localTakeoverAt) t = Math.min(t, this.#localTakeoverAt + 1);
     if (this.#failbackRetryAt) t = Math.min(t, this.#failbackRetryAt);
+    if (this.#askAgainAt) t = Math.min(t, this.#askAgainAt);
     return t;
   }
 
@@ -365,7 +377,11 @@ export class ResourceManager extends EventEmitter<ResourceEvents> {
       if (status === 'active' && previous !== 'active') this.#commUp();
       return;
     }
-    if (status === 'dead' && previous !== 'dead') this.#recoverDead(name);
+    if (status === 'dead' && previous !== 'dead') {
+      this.#askWhenActive = false;
+      this.#recoverDead(name);
+    }
+    if (status === 'active' && this.#askWhenActive) this.#askForGroups();
     this.#report();
   }
 
@@ -403,7 +419,19 @@ export class ResourceManager extends EventEmitter<ResourceEvents> {
       this.#act('acquire', LOCAL, 'req_our_resources', () => undefined);
       return;
     }
-    for (const key of this.localGroups) {
+    // A Heartbeat peer acts on ip-request only once its own comm is up (it
+    // registers the handler then), which its "active" status announces.
+    if (peer === 'up') {
+      this.#askWhenActive = true;
+      return;
+    }
+    this.#askForGroups();
+  }
+
+  #askForGroups(keys: readonly string[] = this.localGroups): void {
+    this.#askWhenActive = false;
+    this.#askAgainAt = this.#now() + LEGACY_ASK_AGAIN_MS;
+    for (const key of keys) {
       this.#asked.add(key);
       this.#transmit([
         [F.type, T.askRelease],

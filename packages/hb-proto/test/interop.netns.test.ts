@@ -151,7 +151,7 @@ describeWithLab(['root', 'netns'], 'interop with the real Heartbeat 3.0.6', () =
         'alpha active',
       );
       expect(await real.waitStatus(['nodestatus', 'beta'], 'active', 30_000)).toBe('active');
-      for (let i = 0; i < 20; i++) {
+      for (let i = 0; i < 12; i++) {
         expect(await real.clStatus('nodestatus', 'beta')).toBe('active');
         await new Promise((r) => setTimeout(r, 500));
       }
