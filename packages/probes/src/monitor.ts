@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { CheckResult, CheckTarget } from './check.js';
 import { type CheckSpec, type CheckType, runCheck } from './dispatch.js';
 import { maintenanceFile } from './maintenance.js';
+import { CheckPool } from './pool.js';
 
 /** Every checktype ldirectord knows: dispatch's, plus ping and external-perl. */
 export type MonitorCheckType = CheckType | 'ping' | 'external-perl';
@@ -66,6 +67,12 @@ export interface MonitorOptions {
   /** ldirectord's maintenancedir: a file named IP:port or IP (or a host name) here takes the server down without a check. */
   maintenancedir?: string;
   /**
+   * Worker threads that run the checks (default 0: on the Monitor's own
+   * thread). One thread manages a few thousand connect checks a second; more
+   * threads for more (the Monitor's thread keeps the schedule and the state).
+   */
+  threads?: number;
+  /**
    * Replaceable for tests. Receives the spec of this round: numeric checktypes
    * already resolved to 'connect' or 'negotiate', timeouts filled in, the
    * checkport applied to the target, external-perl as external with perl.
@@ -126,15 +133,23 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
   private readonly queue: Entry[] = [];
   private queueHead = 0;
   private inFlight = 0;
-  private readonly o: Required<Omit<MonitorOptions, 'maintenancedir'>> & { maintenancedir?: string };
+  private readonly o: Required<Omit<MonitorOptions, 'maintenancedir' | 'threads'>> & {
+    maintenancedir?: string;
+  };
+  private readonly pool: CheckPool | undefined;
   private stopped = false;
 
   constructor(servers: MonitoredServer[] = [], options: MonitorOptions = {}) {
     super();
+    const threads = options.threads ?? 0;
+    this.pool = threads > 0 && !options.check ? new CheckPool(threads) : undefined;
+    const pool = this.pool;
     this.o = {
       concurrency: options.concurrency ?? 256,
       jitter: options.jitter ?? 0.1,
-      check: options.check ?? defaultCheck,
+      check:
+        options.check ??
+        (pool ? (spec, target, round, signal) => pool.run(spec, target, round, signal) : defaultCheck),
       setTimer: options.setTimer ?? ((fn, ms) => setTimeout(fn, ms)),
       clearTimer: options.clearTimer ?? ((t) => clearTimeout(t as NodeJS.Timeout)),
       random: options.random ?? Math.random,
@@ -186,6 +201,7 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
   stop(): void {
     this.stopped = true;
     for (const e of [...this.entries.values()]) this.drop(e);
+    this.pool?.close();
   }
 
   private drop(e: Entry): void {

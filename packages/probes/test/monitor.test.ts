@@ -354,3 +354,35 @@ describe('Monitor: ldirectord semantics', () => {
     ]);
   });
 });
+
+describe('Monitor with checks on worker threads', () => {
+  it('runs real checks on two threads and reports the same transitions', async () => {
+    const srv = createServer((s) => {
+      s.on('error', () => {});
+      s.end();
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as { port: number }).port;
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
+    const closedPort = (closed.address() as { port: number }).port;
+    await new Promise((r) => closed.close(r));
+    const servers: MonitoredServer[] = Array.from({ length: 6 }, (_, i) => ({
+      id: `rs${i}`,
+      target: { host: '127.0.0.1', port: i < 4 ? port : closedPort },
+      spec: { checktype: 'connect', timeout: 1 },
+      interval: 0.1,
+    }));
+    const m = new Monitor(servers, { threads: 2 });
+    try {
+      await expect
+        .poll(() => m.states().map((s) => s.up), { timeout: 20_000 })
+        .toEqual([true, true, true, true, false, false]);
+      expect(m.state('rs5')?.last?.reason).toBe('refused');
+      await expect.poll(() => m.state('rs0')?.rounds ?? 0, { timeout: 10_000 }).toBeGreaterThan(3);
+    } finally {
+      m.stop();
+      srv.close();
+    }
+  });
+});
