@@ -2,10 +2,13 @@
 // up when healthy, bad-response when the answer does not match, timeout when
 // the server is hung (SIGSTOP) or black-holed (nftables drop), refused when
 // stopped. One server per test file, started in beforeAll.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describeWithLab } from '@lvs-ha/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckReason, CheckSpec, CheckTarget } from '../../src/index.js';
 import { type Daemon, ServiceLab } from './lab.js';
+import { ldirectordCheck } from './ldirectord.js';
 
 export interface RunningService {
   daemon: Daemon;
@@ -33,6 +36,8 @@ export interface ServiceCase {
   name: string;
   start: (lab: ServiceLab) => Promise<RunningService>;
   more?: (ctx: () => ServiceContext) => void;
+  /** Compare with ldirectord's own check (default true; false where its Perl client is missing). */
+  ldirectord?: boolean;
 }
 
 /** One service, one namespace. */
@@ -40,8 +45,9 @@ export function describeService(
   name: string,
   start: (lab: ServiceLab) => Promise<RunningService>,
   more?: (ctx: () => ServiceContext) => void,
+  opts: { ldirectord?: boolean } = {},
 ): void {
-  describeServices(name, [{ name, start, more }]);
+  describeServices(name, [{ name, start, more, ...opts }]);
 }
 
 /**
@@ -119,6 +125,18 @@ function describeCase(c: ServiceCase, getLab: () => ServiceLab | undefined): voi
       const r = await lab.check(svc.wrong, svc.wrongTarget ?? svc.target);
       expect(r, JSON.stringify(r)).toMatchObject({ ok: false, reason: 'bad-response' });
     });
+
+    if (c.ldirectord !== false) {
+      it("agrees with ldirectord's own check (Debian's ldirectord subs, same server)", async () => {
+        const { lab, svc } = get();
+        // Where the server has a self-signed certificate, ldirectord is told to trust it
+        // (see the https/pops/imaps tests for what it does otherwise).
+        const ca = join(lab.dir, 'cert.pem');
+        const opts = existsSync(ca) ? { caFile: ca } : {};
+        expect(await ldirectordCheck(lab.ns, svc.spec, svc.target, opts)).toBe('up');
+        expect(await ldirectordCheck(lab.ns, svc.wrong, svc.wrongTarget ?? svc.target, opts)).toBe('down');
+      });
+    }
 
     c.more?.(get);
 

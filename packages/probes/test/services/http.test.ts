@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { proxyUri } from '../../src/index.js';
 import type { ServiceLab } from '../servers/lab.js';
+import { ldirectordCheck } from '../servers/ldirectord.js';
 import { startNginx } from '../servers/nginx.js';
 import { describeServices, type ServiceCase, type ServiceContext } from '../servers/suite.js';
 
@@ -38,6 +39,13 @@ const web: ServiceCase[] = (
     };
   },
   more: (ctx: () => ServiceContext) => {
+    if (service === 'https') {
+      it("does not verify the self-signed certificate, where Debian's ldirectord (Perl's IO::Socket::SSL defaults) does and says down", async () => {
+        const { lab, svc } = ctx();
+        expect((await lab.check(svc.spec, svc.target)).ok).toBe(true);
+        expect(await ldirectordCheck(lab.ns, svc.spec, svc.target)).toBe('down');
+      });
+    }
     it('is down with bad-response on a 404', async () => {
       const { lab, svc } = ctx();
       const r = await lab.check({ ...svc.spec, request: '/missing' }, svc.target);

@@ -4,6 +4,7 @@ import { expect, it } from 'vitest';
 import { imapQuote } from '../../src/index.js';
 import { selfSignedCert } from '../servers/cert.js';
 import type { ServiceLab } from '../servers/lab.js';
+import { ldirectordCheck } from '../servers/ldirectord.js';
 import { describeServices, type ServiceContext } from '../servers/suite.js';
 import { userIds } from '../servers/users.js';
 
@@ -96,6 +97,11 @@ describeServices(
     },
     more: (ctx: () => ServiceContext) => {
       if (!service.endsWith('s')) return;
+      it("does not verify the self-signed certificate, where Debian's ldirectord (Perl's IO::Socket::SSL defaults) does and says down", async () => {
+        const { lab, svc } = ctx();
+        expect((await lab.check(svc.spec, svc.target)).ok).toBe(true);
+        expect(await ldirectordCheck(lab.ns, svc.spec, svc.target)).toBe('down');
+      });
       it('is down with reason tls when the port does not talk TLS', async () => {
         const { lab, svc } = ctx();
         const plain = service === 'pops' ? 110 : 143;
