@@ -90,7 +90,7 @@ function victims(count: number, n: number): number[] {
   return Array.from({ length: n }, (_, k) => Math.floor(((k + 0.5) * count) / n));
 }
 
-async function ours(kind: Kind, count: number, net: number) {
+async function ours(kind: Kind, count: number, net: number, threads = 0) {
   const L = await Listeners.start(kind, count, net);
   const spec =
     kind === 'tcp'
@@ -109,7 +109,7 @@ async function ours(kind: Kind, count: number, net: number) {
     interval: 1,
   }));
   const downAt = new Map<string, { at: number; reason: string | undefined }>();
-  const m = new Monitor(servers, { concurrency: 512 });
+  const m = new Monitor(servers, { concurrency: 512, threads });
   m.on('transition', (t) => {
     if (!t.up) downAt.set(t.id, { at: t.at, reason: t.result.reason });
   });
@@ -148,7 +148,7 @@ async function ours(kind: Kind, count: number, net: number) {
   m.stop();
   L.close();
   return {
-    who: 'lvs-ha probes Monitor',
+    who: threads > 0 ? `lvs-ha probes Monitor (${threads} check threads)` : 'lvs-ha probes Monitor',
     kind,
     servers: count,
     allUpMs: Math.round(allUpMs),
@@ -290,6 +290,10 @@ const results: unknown[] = [];
 if (want('ours-tcp')) {
   log('Monitor: 10,000 connect checks at 1 s');
   results.push(await ours('tcp', 10_000, 77));
+}
+if (want('ours-tcp-threads')) {
+  log('Monitor: 10,000 connect checks at 1 s on 2 check threads');
+  results.push(await ours('tcp', 10_000, 82, 2));
 }
 if (want('ours-tcp-3k')) {
   log('Monitor: 3,000 connect checks at 1 s');
