@@ -1,12 +1,28 @@
-// The binding against the real kernel IPVS and the real ipvsadm, in the lab's
-// qemu guest: one boot for the file, one scenario process inside it
-// (test/guest/kernel-scenario.ts), assertions here.
+// The binding in the lab's qemu guest (real kernel IPVS, real ipvsadm), one
+// boot for the file: first one scenario process in the guest's own network
+// namespace (test/guest/kernel-scenario.ts) whose JSON the first suite
+// checks; then the seed's topology in namespaces inside the same guest, where
+// the DR service made with the binding (examples/ipvs-dr-service.ts on load1)
+// carries the client's requests to both real servers, and the other
+// examples run. IPVS tables are per namespace, so the two do not meet.
 import { fileURLToPath } from 'node:url';
-import { describeWithLab, Guest, tsxLoader } from '@lvs-ha/lab';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithLab, Guest, Lab, seedTopology, tsxLoader } from '@lvs-ha/lab';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { formatList, formatSave, parseSave, type TableService } from '../src/index.js';
 import { tableOf } from './helpers/table.js';
 import { IPVSADM_RULES, OURS } from './helpers/tables.js';
+
+// Each step in the guest is a Node (+ tsx) start under TCG: seconds each on a busy machine.
+vi.setConfig({ testTimeout: 180_000 });
+
+let booted: Promise<Guest> | undefined;
+function sharedGuest(): Promise<Guest> {
+  booted ??= Guest.boot({ log: (l) => process.stderr.write(`[lab] ${l}\n`) });
+  return booted;
+}
+afterAll(async () => {
+  if (booted) await (await booted.catch(() => undefined))?.shutdown();
+});
 
 interface Lists {
   save: string;
@@ -25,19 +41,14 @@ type Out = Record<string, any> & {
 };
 
 describeWithLab(['guest'], 'IPVS binding in the real kernel (qemu guest) against ipvsadm', () => {
-  let guest: Guest;
   let out: Out;
   beforeAll(async () => {
-    guest = await Guest.boot({ log: (l) => process.stderr.write(`[lab] ${l}\n`) });
+    const guest = await sharedGuest();
     const script = fileURLToPath(new URL('guest/kernel-scenario.ts', import.meta.url));
     const r = await guest.exec(['node', '--import', tsxLoader(), script], { timeoutMs: 240_000 });
     if (r.code !== 0) throw new Error(`scenario failed (${r.code}): ${r.stderr}`);
     out = JSON.parse(r.stdout) as Out;
   }, 400_000);
-  afterAll(async () => {
-    await guest?.shutdown();
-  });
-
   const info = () => out.info as { version: string; versionCode: number; connTableSize: number };
 
   it('the hand-derived golden messages do in the kernel what they say', () => {
@@ -214,5 +225,66 @@ describeWithLab(['guest'], 'IPVS binding in the real kernel (qemu guest) against
         message: 'real server 10.1.244.1:53 already exists in service 192.0.2.90:53/udp (EEXIST)',
       },
     ]);
+  });
+});
+
+const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));
+// tsx maps @lvs-ha/ipvs to this package's sources (no build needed).
+const env = { TSX_TSCONFIG_PATH: fileURLToPath(new URL('examples.tsconfig.json', import.meta.url)) };
+
+describeWithLab(['guest'], 'a DR service made with the binding, in the seed topology (same guest)', () => {
+  let lab: Lab;
+  const example = (name: string, args: string[] = [], input?: string) =>
+    lab.host('load1').exec(['node', '--import', tsxLoader(), `${examples}${name}`, ...args], {
+      env,
+      input,
+      timeoutMs: 120_000,
+    });
+  beforeAll(async () => {
+    lab = await Lab.start(seedTopology, { runner: await sharedGuest() });
+    await lab.host('rs1').serveHttp();
+    await lab.host('rs2').serveHttp();
+    await lab.host('load1').addVip();
+  }, 300_000);
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  it('examples/ipvs-dr-service.ts makes the service; client requests reach both real servers', async () => {
+    const r = await example('ipvs-dr-service.ts', ['192.0.2.50', '192.0.2.21', '192.0.2.22']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('3 change(s)\n');
+    expect(await lab.host('load1').ipvsadm(['-Sn'])).toBe(
+      '-A -t 192.0.2.50:80 -s wrr\n-a -t 192.0.2.50:80 -r 192.0.2.21:80 -g -w 5\n-a -t 192.0.2.50:80 -r 192.0.2.22:80 -g -w 5\n',
+    );
+    const replies = await lab.host('client').fetchMany('http://192.0.2.50/', 20);
+    const bodies = replies.map((x) => x.body);
+    expect(bodies.filter((b) => b === 'rs1\n').length).toBe(10);
+    expect(bodies.filter((b) => b === 'rs2\n').length).toBe(10);
+  });
+
+  it('examples/ipvs-list.ts prints the live counters exactly as ipvsadm --stats --exact does', async () => {
+    const ours = await example('ipvs-list.ts', ['--stats', '--exact']);
+    const theirs = await lab.host('load1').ipvsadm(['-Ln', '--stats', '--exact']);
+    expect(ours.stdout).toBe(theirs);
+    expect(theirs).toMatch(/TCP {2}192\.0\.2\.50:80 +20 /);
+  });
+
+  it('examples/ipvs-reconcile.ts: a weight change is one operation; rs2 quiescent takes no new clients; rs1 keeps its counters', async () => {
+    const rules =
+      '-A -t 192.0.2.50:80 -s wrr\n-a -t 192.0.2.50:80 -r 192.0.2.21:80 -g -w 5\n-a -t 192.0.2.50:80 -r 192.0.2.22:80 -g -w 0\n';
+    const r = await example('ipvs-reconcile.ts', [], rules);
+    expect(r.stdout).toBe(
+      '{"op":"edit-destination","service":{"protocol":"tcp","address":"192.0.2.50","port":80},"destination":{"address":"192.0.2.22","port":80,"forward":"gate","weight":0}}\n1 operation(s), 0 refused\n',
+    );
+    expect(await lab.host('load1').ipvsadm(['-Sn'])).toBe(rules);
+    const bodies = (await lab.host('client').fetchMany('http://192.0.2.50/', 6)).map((x) => x.body);
+    expect(bodies).toEqual(Array(6).fill('rs1\n'));
+    // Untouched entries keep their state: rs1 was never deleted and re-added,
+    // so its counter holds the first test's 10 connections plus these 6.
+    const stats = await lab.host('load1').ipvsadm(['-Ln', '--stats', '--exact']);
+    expect(stats).toMatch(/\n {2}-> 192\.0\.2\.21:80 +16 /);
+    expect(stats).toMatch(/\n {2}-> 192\.0\.2\.22:80 +10 /);
   });
 });
