@@ -26,6 +26,11 @@ const authkeys = 'auth 1\n1 sha1 resources-secret\n';
 const haresources = 'alpha hbflag\nbeta hbflagb\n';
 // Heartbeat waits RQSTDELAY (10 s) for an unstable peer before taking its own groups
 const SETTLE_MS = 40_000;
+// Under load the real daemon now and then loses a notice its own scripts send
+// it through its FIFO ("msg2string: Message with zero fields" in its log; the
+// lost mach_down notice leaves it in "transition" for good). One retry, with
+// fresh daemons, keeps that from failing the suite; our side has no FIFO.
+const REAL_DAEMON_RETRY = 1;
 
 describeWithLab(['root', 'netns'], 'resource hand-over with the real Heartbeat 3.0.6', () => {
   let seg: Segment;
@@ -55,7 +60,10 @@ describeWithLab(['root', 'netns'], 'resource hand-over with the real Heartbeat 3
     return `real log:\n${log}\nours:\n${ours.lines.map((l) => JSON.stringify(l)).join('\n')}\n${ours.stderr.slice(-2000)}`;
   }
 
-  it('auto_failback on: start-up, our death, our return, hb_standby and hb_takeover on each side', async () => {
+  it('auto_failback on: start-up, our death, our return, hb_standby and hb_takeover on each side', {
+    timeout: 240_000,
+    retry: REAL_DAEMON_RETRY,
+  }, async () => {
     let { real, ours, nsB, files } = await pair('on');
     try {
       // start-up: each holds its own group
@@ -123,9 +131,12 @@ describeWithLab(['root', 'netns'], 'resource hand-over with the real Heartbeat 3
       await ours.cleanup();
       await real.cleanup();
     }
-  }, 240_000);
+  });
 
-  it('auto_failback off: the real node keeps our group when we return; a real crash gives us everything', async () => {
+  it('auto_failback off: the real node keeps our group when we return; a real crash gives us everything', {
+    timeout: 240_000,
+    retry: REAL_DAEMON_RETRY,
+  }, async () => {
     let { real, ours, nsB, files } = await pair('off');
     try {
       expect(await real.waitStatus(['rscstatus'], 'local', SETTLE_MS)).toBe('local');
@@ -147,9 +158,12 @@ describeWithLab(['root', 'netns'], 'resource hand-over with the real Heartbeat 3
       await ours.cleanup();
       await real.cleanup();
     }
-  }, 240_000);
+  });
 
-  it('auto_failback legacy: each takes its group with ip-request; ours is taken when we die and given back on request', async () => {
+  it('auto_failback legacy: each takes its group with ip-request; ours is taken when we die and given back on request', {
+    timeout: 240_000,
+    retry: REAL_DAEMON_RETRY,
+  }, async () => {
     let { real, ours, nsB, files } = await pair('legacy');
     try {
       await ours.waitHolding((h) => h.holding === 'local', SETTLE_MS, 'our group');
@@ -176,5 +190,5 @@ describeWithLab(['root', 'netns'], 'resource hand-over with the real Heartbeat 3
       await ours.cleanup();
       await real.cleanup();
     }
-  }, 240_000);
+  });
 });
