@@ -43,7 +43,8 @@ describe.runIf(caps.root && caps.netns)('Monitor vs ldirectord (namespace loopba
           out +=
             `  ${x.who}, ${x.servers} ${x.kind === 'tcp' ? 'connect' : 'HTTP negotiate'} checks: ` +
             `${x.checksPerSecond} checks/s, CPU ${x.cpuPercentOfOneCore}% of a core = ${x.cpuMsPer1000Checks} ms per 1,000 checks; ` +
-            `death → down ${ms(x.downDelayMs)}${x.downReasons ? ` (${x.downReasons.join(',')})` : ''}\n`;
+            `death → down ${ms(x.downDelayMs)}${x.downReasons ? ` (${x.downReasons.join(',')})` : ''}` +
+            `${x.falseDowns !== undefined ? `; false downs ${x.falseDowns}` : ''}\n`;
         for (const kind of ['tcp', 'http']) {
           const a = rows.find((x) => x.kind === kind && x.who.startsWith('lvs-ha'));
           const b = rows.find((x) => x.kind === kind && x.who.startsWith('ldirectord'));

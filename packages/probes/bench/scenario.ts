@@ -27,21 +27,30 @@ const PER_VIRTUAL = 100;
 
 type Kind = 'tcp' | 'http';
 
+/** One listener process per 2,500 TCP or 250 HTTP servers, so they are not the bottleneck. */
 class Listeners {
-  private readonly proc: ChildProcess;
+  private readonly procs: ChildProcess[] = [];
   private readonly waiters: ((l: string) => boolean)[] = [];
+  private readonly per: number;
   private constructor(
     readonly kind: Kind,
     readonly count: number,
     readonly net: number,
   ) {
-    this.proc = spawn(process.execPath, [listenersScript, kind, String(count), String(net), String(PORT)], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    createInterface({ input: this.proc.stdout! }).on('line', (l) => {
-      const i = this.waiters.findIndex((w) => w(l));
-      if (i >= 0) this.waiters.splice(i, 1);
-    });
+    this.per = kind === 'http' ? 250 : 2500;
+    for (let first = 0; first < count; first += this.per) {
+      const n = Math.min(this.per, count - first);
+      const proc = spawn(
+        process.execPath,
+        [listenersScript, kind, String(n), String(net), String(PORT), String(first)],
+        { stdio: ['pipe', 'pipe', 'inherit'] },
+      );
+      createInterface({ input: proc.stdout! }).on('line', (l) => {
+        const i = this.waiters.findIndex((w) => w(l));
+        if (i >= 0) this.waiters.splice(i, 1);
+      });
+      this.procs.push(proc);
+    }
   }
   private next(prefix: string): Promise<string> {
     return new Promise((resolve) =>
@@ -54,22 +63,24 @@ class Listeners {
   }
   static async start(kind: Kind, count: number, net: number): Promise<Listeners> {
     const l = new Listeners(kind, count, net);
-    await l.next('ready');
+    await Promise.all(l.procs.map(() => l.next('ready')));
     return l;
   }
   async kill(i: number): Promise<number> {
     const line = this.next(`killed ${i} `);
-    this.proc.stdin!.write(`kill ${i}\n`);
+    this.procs[Math.floor(i / this.per)]!.stdin!.write(`kill ${i}\n`);
     return Number((await line).split(' ')[2]);
   }
   async accepts(): Promise<number> {
-    const line = this.next('accepts ');
-    this.proc.stdin!.write('accepts\n');
-    return Number((await line).split(' ')[1]);
+    const lines = this.procs.map(() => this.next('accepts '));
+    for (const p of this.procs) p.stdin!.write('accepts\n');
+    return (await Promise.all(lines)).reduce((a, l) => a + Number(l.split(' ')[1]), 0);
   }
   close(): void {
-    this.proc.stdin!.end();
-    this.proc.kill();
+    for (const p of this.procs) {
+      p.stdin!.end();
+      p.kill();
+    }
   }
 }
 
@@ -108,10 +119,10 @@ async function ours(kind: Kind, count: number, net: number, threads = 0) {
     spec,
     interval: 1,
   }));
-  const downAt = new Map<string, { at: number; reason: string | undefined }>();
+  const downAt = new Map<string, { at: number; reason: string | undefined }[]>();
   const m = new Monitor(servers, { concurrency: 512, threads });
   m.on('transition', (t) => {
-    if (!t.up) downAt.set(t.id, { at: t.at, reason: t.result.reason });
+    if (!t.up) downAt.set(t.id, [...(downAt.get(t.id) ?? []), { at: t.at, reason: t.result.reason }]);
   });
   const t0 = performance.now();
   const upNow = () => m.states().filter((s) => s.up === true).length;
@@ -121,10 +132,9 @@ async function ours(kind: Kind, count: number, net: number, threads = 0) {
   }
   const allUpMs = performance.now() - t0;
   // The start is a burst (every server checked at once): what failed then is reported, not counted later.
-  const startupDowns = [...downAt.values()].map((d) => d.reason);
+  const startupDowns = [...downAt.values()].flat().map((d) => d.reason);
   downAt.clear();
   await sleep(2000);
-  if (downAt.size > 0) throw new Error(`${downAt.size} servers went down after the warm-up`);
   const a0 = await L.accepts();
   const c0 = process.cpuUsage();
   const w0 = performance.now();
@@ -139,12 +149,18 @@ async function ours(kind: Kind, count: number, net: number, threads = 0) {
     killedAt.set(String(i), await L.kill(i));
     await sleep(150);
   }
+  const after = (id: string) => downAt.get(id)?.find((d) => d.at >= (killedAt.get(id) as number));
   const d0 = performance.now();
-  while ([...killedAt.keys()].some((id) => !downAt.has(id)) && performance.now() - d0 < 10_000)
-    await sleep(50);
-  const delays = [...killedAt].map(([id, t]) => (downAt.get(id)?.at ?? Number.NaN) - t);
-  const reasons = [...new Set([...killedAt.keys()].map((id) => downAt.get(id)?.reason))];
-  const falseDowns = [...downAt.keys()].filter((id) => !killedAt.has(id)).length;
+  while ([...killedAt.keys()].some((id) => !after(id)) && performance.now() - d0 < 10_000) await sleep(50);
+  const delays = [...killedAt.keys()].map(
+    (id) => (after(id)?.at ?? Number.NaN) - (killedAt.get(id) as number),
+  );
+  const reasons = [...new Set([...killedAt.keys()].map((id) => after(id)?.reason))];
+  // Down events of live servers after the warm-up (a check that timed out on a starved machine).
+  const falseDowns = [...downAt].reduce(
+    (n, [id, ds]) => n + ds.filter((d) => !killedAt.has(id) || d.at < (killedAt.get(id) as number)).length,
+    0,
+  );
   m.stop();
   L.close();
   return {
