@@ -22,7 +22,13 @@ async function startDovecot(lab: ServiceLab) {
   const home = join(lab.dir, 'home');
   mkdirSync(home);
   chownSync(home, dovecot.uid, dovecot.gid);
-  writeFileSync(join(lab.dir, 'passwd'), `${USER}:{PLAIN}${PASS}\n`);
+  // "closed" authenticates but may not log in (nologin): the server says no
+  // without counting an authentication failure (which would make Dovecot's
+  // auth penalty slow every later login from 127.0.0.1 by seconds).
+  writeFileSync(
+    join(lab.dir, 'passwd'),
+    `${USER}:{PLAIN}${PASS}\nclosed:{PLAIN}${PASS}::::::nologin reason=closed for maintenance\n`,
+  );
   const conf = join(lab.dir, 'dovecot.conf');
   writeFileSync(
     conf,
@@ -92,8 +98,15 @@ describeServices(
         daemon,
         target: { host: '127.0.0.1', port },
         spec: { ...base, passwd: PASS },
-        wrong: { ...base, passwd: 'wrong' },
+        wrong: { ...base, login: 'closed', passwd: PASS },
       };
+    },
+    late: (ctx: () => ServiceContext) => {
+      it('is down with bad-response on a wrong password', async () => {
+        const { lab, svc } = ctx();
+        const r = await lab.check({ ...svc.spec, passwd: 'wrong' }, svc.target);
+        expect(r, JSON.stringify(r)).toMatchObject({ ok: false, reason: 'bad-response' });
+      });
     },
     more: (ctx: () => ServiceContext) => {
       if (!service.endsWith('s')) return;
