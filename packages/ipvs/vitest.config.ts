@@ -1,6 +1,6 @@
 import { mergeConfig } from 'vitest/config';
 import { sharedConfig } from '../../vitest.shared.ts';
 
-// The two lab files each boot a TCG guest: one at a time is faster on a
-// 2-core machine than two guests fighting for it.
+// test/lab.test.ts boots a TCG guest: the other files are quick, and running
+// them beside it only slows it down on a 2-core machine.
 export default mergeConfig(sharedConfig, { test: { fileParallelism: false } });

@@ -63,6 +63,9 @@ describeWithLab(['guest'], 'IPVS binding in the real kernel (qemu guest) against
     expect(out.ours.errors).toEqual([]);
     expect(out.ours.operations).toBe(OURS.length + OURS.reduce((n, s) => n + s.destinations.length, 0));
     expect(out.ours.save).toBe(formatSave(tableOf(OURS)));
+    const lc = out.ours.table.find((s) => s.scheduler === 'lc' && s.address !== undefined);
+    expect(lc?.destinations.find((d) => d.address === '198.51.100.23')).toMatchObject({ forward: 'local' });
+    expect(out.ours.list).toMatch(/\n {2}-> 198\.51\.100\.23:80 +Local +1 /);
     const v6 = out.ours.table.find((s) => s.address === '2001:db8::50');
     expect(v6?.destinations.find((d) => d.address === '198.51.100.60')).toMatchObject({
       family: 'inet',
@@ -116,6 +119,13 @@ describeWithLab(['guest'], 'IPVS binding in the real kernel (qemu guest) against
       code: 'SCHEDULER_NOT_FOUND',
       errno: 2,
       message: 'scheduler `foo` is not loaded (no module ip_vs_foo) (ENOENT)',
+    });
+    // The guest's kernel has no ip_vs_pe_sip module.
+    expect(e.unknownPersistenceEngine).toMatchObject({
+      code: 'SCHEDULER_NOT_FOUND',
+      errno: 2,
+      message:
+        'scheduler `rr` or persistence engine `sip` is not loaded (no module ip_vs_rr / ip_vs_pe_sip) (ENOENT)',
     });
     expect(e.missingService).toMatchObject({
       code: 'NO_SUCH_SERVICE',
@@ -265,6 +275,12 @@ describeWithLab(['guest'], 'a DR service made with the binding, in the seed topo
   });
 
   it('examples/ipvs-list.ts prints the live counters exactly as ipvsadm --stats --exact does', async () => {
+    // Wait until the kernel has folded the 20 connections into its counters (every 2 s).
+    for (let i = 0; i < 20; i++) {
+      if (/TCP {2}192\.0\.2\.50:80 +20 /.test(await lab.host('load1').ipvsadm(['-Ln', '--stats', '--exact'])))
+        break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
     const ours = await example('ipvs-list.ts', ['--stats', '--exact']);
     const theirs = await lab.host('load1').ipvsadm(['-Ln', '--stats', '--exact']);
     expect(ours.stdout).toBe(theirs);
@@ -283,7 +299,13 @@ describeWithLab(['guest'], 'a DR service made with the binding, in the seed topo
     expect(bodies).toEqual(Array(6).fill('rs1\n'));
     // Untouched entries keep their state: rs1 was never deleted and re-added,
     // so its counter holds the first test's 10 connections plus these 6.
-    const stats = await lab.host('load1').ipvsadm(['-Ln', '--stats', '--exact']);
+    // (The kernel folds its per-CPU counters into what it reports every 2 s.)
+    let stats = '';
+    for (let i = 0; i < 20; i++) {
+      stats = await lab.host('load1').ipvsadm(['-Ln', '--stats', '--exact']);
+      if (/\n {2}-> 192\.0\.2\.21:80 +16 /.test(stats)) break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
     expect(stats).toMatch(/\n {2}-> 192\.0\.2\.21:80 +16 /);
     expect(stats).toMatch(/\n {2}-> 192\.0\.2\.22:80 +10 /);
   });

@@ -93,6 +93,9 @@ out.edited = {
 out.errors = {
   duplicateService: await caught(ipvs.addService(web)),
   unknownScheduler: await caught(ipvs.addService({ ...web, port: 81, scheduler: 'foo' })),
+  unknownPersistenceEngine: await caught(
+    ipvs.addService({ ...web, port: 85, scheduler: 'rr', persistent: 30, pe: 'sip' }),
+  ),
   missingService: await caught(ipvs.getService({ ...web, port: 82 })),
   editMissingService: await caught(ipvs.editService({ fwmark: 99 })),
   deleteMissingService: await caught(

@@ -28,6 +28,7 @@ export const OURS: DesiredService[] = [
       destinations: [
         { address: '198.51.100.21', port: 8080, weight: i + 1 },
         { address: '198.51.100.22', port: 80, weight: 0, forward: 'masq' },
+        ...(scheduler === 'lc' ? [{ address: '198.51.100.23', port: 80, forward: 'local' as const }] : []),
       ],
     }),
   ),
