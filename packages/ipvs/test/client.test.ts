@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, IPVS_CMD, Ipvs, IpvsKernelError, NLM_F } from '../src/index.js';
+import {
+  DecodeError,
+  InvalidArgumentError,
+  IPVS_CMD,
+  Ipvs,
+  IpvsKernelError,
+  type NetlinkTransport,
+  NLM_F,
+} from '../src/index.js';
 import { FakeKernel } from './helpers/fake-kernel.js';
 
 const web = { protocol: 'tcp', address: '192.0.2.50', port: 80 } as const;
@@ -126,5 +134,55 @@ describe('Ipvs over a fake kernel (the transport seam)', () => {
     expect(kernel.datagrams - before).toBeGreaterThan(4);
     expect(kernel.received.filter((m) => m.cmd === IPVS_CMD.NEW_DEST)).toHaveLength(40);
     ipvs.close();
+  });
+});
+
+describe('the channel when the kernel side misbehaves', () => {
+  const silent = (): NetlinkTransport => ({ send: async () => {}, listen: () => {}, close: () => {} });
+
+  it('times out with a typed error when nothing answers', async () => {
+    await expect(Ipvs.open({ transport: silent(), timeoutMs: 50 })).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      message: expect.stringMatching(/no answer from the kernel/),
+    });
+  });
+
+  it('reports a failed write as TRANSPORT, and a socket error fails what is in flight', async () => {
+    const failing: NetlinkTransport = { ...silent(), send: async () => Promise.reject(new Error('EPERM')) };
+    await expect(Ipvs.open({ transport: failing })).rejects.toMatchObject({ code: 'TRANSPORT' });
+    let onError: ((e: Error) => void) | undefined;
+    const erroring: NetlinkTransport = {
+      ...silent(),
+      listen: (_d, e) => {
+        onError = e;
+      },
+      send: async () => {
+        queueMicrotask(() => onError?.(Object.assign(new Error('No buffer space'), { code: 'ENOBUFS' })));
+      },
+    };
+    await expect(Ipvs.open({ transport: erroring })).rejects.toMatchObject({
+      code: 'TRANSPORT',
+      message: expect.stringMatching(/dropped replies .* unknown/),
+    });
+  });
+
+  it('a malformed datagram from the kernel side rejects the request instead of crashing', async () => {
+    let deliver: ((d: Uint8Array) => void) | undefined;
+    const garbage: NetlinkTransport = {
+      ...silent(),
+      listen: (d) => {
+        deliver = d;
+      },
+      send: async () => {
+        queueMicrotask(() => deliver?.(Uint8Array.from([0xff, 0xff, 0, 0, 1, 2, 3])));
+      },
+    };
+    await expect(Ipvs.open({ transport: garbage })).rejects.toBeInstanceOf(DecodeError);
+  });
+
+  it('refuses requests after close()', async () => {
+    const { ipvs } = await open();
+    ipvs.close();
+    await expect(ipvs.listServices()).rejects.toMatchObject({ code: 'CLOSED' });
   });
 });
