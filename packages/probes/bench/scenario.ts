@@ -96,9 +96,13 @@ function stats(xs: number[]) {
   };
 }
 
-/** Victims spread over the servers, killed 150 ms apart. */
+/**
+ * Victims spread over the servers, killed 150 ms apart in a scrambled order
+ * (in list order they would race ldirectord's sequential pass and bias it).
+ */
 function victims(count: number, n: number): number[] {
-  return Array.from({ length: n }, (_, k) => Math.floor(((k + 0.5) * count) / n));
+  const spread = Array.from({ length: n }, (_, k) => Math.floor(((k + 0.5) * count) / n));
+  return spread.map((_, k) => spread[(k * 7) % n] as number); // 7 is prime to n = 10 and 20
 }
 
 async function ours(kind: Kind, count: number, net: number, threads = 0) {
