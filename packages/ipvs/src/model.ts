@@ -174,7 +174,7 @@ export function protocolName(n: number): Protocol | undefined {
   return n === IPPROTO.TCP ? 'tcp' : n === IPPROTO.UDP ? 'udp' : n === IPPROTO.SCTP ? 'sctp' : undefined;
 }
 
-const FWD: Record<ForwardMethod, number> = {
+export const FWD: Record<ForwardMethod, number> = {
   masq: IP_VS_CONN_F.MASQ,
   local: IP_VS_CONN_F.LOCALNODE,
   ipip: IP_VS_CONN_F.TUNNEL,
@@ -184,12 +184,12 @@ const FWD_NAME: Record<number, ForwardMethod> = { 0: 'masq', 1: 'local', 2: 'ipi
 const TUN: Record<TunnelType, number> = { ipip: 0, gue: 1, gre: 2 };
 const TUN_NAME: Record<number, TunnelType> = { 0: 'ipip', 1: 'gue', 2: 'gre' };
 
-function checkPort(port: unknown, what: string): number {
+export function checkPort(port: unknown, what: string): number {
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)
     throw new InvalidArgumentError(what, `expected an integer 0..65535, got ${String(port)}`);
   return port;
 }
-function checkU32(v: unknown, what: string, min = 0): number {
+export function checkU32(v: unknown, what: string, min = 0): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 0xffffffff)
     throw new InvalidArgumentError(what, `expected an integer ${min}..4294967295, got ${String(v)}`);
   return v;

@@ -109,6 +109,39 @@ describe('batch encoding', () => {
         service: i % 2 ? web : v6,
         destination: { address: i % 2 ? `198.51.100.${i}` : `2001:db8::${i}`, port: 80, weight: i },
       })),
+      {
+        op: 'edit-destination',
+        service: web,
+        destination: {
+          address: '198.51.100.1',
+          port: 8080,
+          forward: 'masq',
+          weight: 0,
+          upperThreshold: 100,
+          lowerThreshold: 10,
+        },
+      },
+      {
+        op: 'add-destination',
+        service: v6,
+        destination: { address: '198.51.100.9', port: 0, forward: 'ipip', family: 'inet' },
+      },
+      {
+        op: 'add-destination',
+        service: web,
+        destination: {
+          address: '198.51.100.8',
+          port: 80,
+          forward: 'ipip',
+          tunnelType: 'gue',
+          tunnelPort: 6080,
+        },
+      },
+      {
+        op: 'add-destination',
+        service: web,
+        destination: { address: '198.51.100.7', port: 80, forward: 'local', weight: 2147483647 },
+      },
       { op: 'delete-destination', service: web, destination: { address: '198.51.100.1', port: 80 } },
       { op: 'delete-service', service: v6 },
     ];
