@@ -644,6 +644,15 @@ export class Membership extends EventEmitter<MembershipEvents> {
       this.#drop('stale', p.name);
       return;
     }
+    if (seq < p.statusSeq) {
+      // An older status, retransmitted: Heartbeat takes it when it is from the
+      // same second (it compares whole seconds) and its view flips back to
+      // the old state for a keepalive. We let it prove the node alive but not
+      // move its state back.
+      this.counters.stale++;
+      p.lastHeardAt = now;
+      return;
+    }
     if (p.lastStatusAt !== undefined) {
       const interval = now - p.lastStatusAt;
       if (interval > this.warntimeMs) this.emit('late', p.name, interval);
