@@ -20,7 +20,15 @@ import { checkSip } from './services/sip.js';
 import { checkSmtp } from './services/smtp.js';
 import { checkMysql, checkPgsql } from './services/sql.js';
 
-export type CheckType = 'connect' | 'negotiate' | 'ping' | 'external' | 'on' | 'off' | number;
+export type CheckType =
+  | 'connect'
+  | 'negotiate'
+  | 'ping'
+  | 'external'
+  | 'external-perl'
+  | 'on'
+  | 'off'
+  | number;
 export type Service =
   | 'http'
   | 'https'
@@ -50,10 +58,28 @@ export interface CheckSpec extends ServiceOptions {
   negotiatetimeout?: number;
 }
 
+/** ldirectord's defaults when neither timeout is set (ld_setup). */
+const DEFAULT_CHECKTIMEOUT = 5;
+const DEFAULT_NEGOTIATETIMEOUT = 30;
+
+/** checktimeout and negotiatetimeout default to each other, then to 5 and 30 s, as in ldirectord. */
+export function ldirectordTimeouts(spec: { timeout?: number; negotiatetimeout?: number }): {
+  timeout: number;
+  negotiatetimeout: number;
+} {
+  return {
+    timeout: spec.timeout ?? spec.negotiatetimeout ?? DEFAULT_CHECKTIMEOUT,
+    negotiatetimeout: spec.negotiatetimeout ?? spec.timeout ?? DEFAULT_NEGOTIATETIMEOUT,
+  };
+}
+
 /**
  * Runs one check as ldirectord would. `round` counts this server's checks from
- * 0: with the numeric checktype N, every Nth check (rounds N-1, 2N-1, …)
- * negotiates and the others connect.
+ * 0: with the numeric checktype N the first check negotiates, then N connect
+ * checks, then a negotiate again (rounds 0, N+1, 2N+2…; the Monitor also makes
+ * the check after a failed connect negotiate, as ldirectord does). A connect
+ * check of a UDP service is a ping; checktimeout and negotiatetimeout default
+ * to each other, then to 5 and 30 s.
  */
 export function runCheck(
   spec: CheckSpec,
@@ -62,15 +88,22 @@ export function runCheck(
   signal?: AbortSignal,
 ): Promise<CheckResult> {
   const t = spec.checktype;
+  const timeouts = ldirectordTimeouts(spec);
   if (t === 'on') return Promise.resolve(checkFixed(true));
   if (t === 'off') return Promise.resolve(checkFixed(false));
-  if (t === 'ping') return checkPing(target, spec, signal);
-  if (t === 'external') return checkExternal(target, spec, signal);
-  const negotiate = t === 'negotiate' || (typeof t === 'number' && (round + 1) % t === 0);
-  if (!negotiate) return checkConnect(target, spec, signal);
+  const connectOpts = { ...spec, timeout: timeouts.timeout };
+  if (t === 'ping') return checkPing(target, connectOpts, signal);
+  if (t === 'external') return checkExternal(target, connectOpts, signal);
+  if (t === 'external-perl') return checkExternal(target, { ...connectOpts, perl: true }, signal);
+  const negotiate = t === 'negotiate' || (typeof t === 'number' && round % (t + 1) === 0);
+  if (!negotiate) {
+    return spec.protocol === 'udp'
+      ? checkPing(target, connectOpts, signal)
+      : checkConnect(target, connectOpts, signal);
+  }
   // service = none is ldirectord's check_none: it only stands in for the negotiate step.
   if (spec.service === 'none') return Promise.resolve(checkFixed(true));
-  const opts = { ...spec, timeout: spec.negotiatetimeout ?? spec.timeout };
+  const opts = { ...spec, timeout: timeouts.negotiatetimeout };
   switch (spec.service ?? 'http') {
     case 'https':
       return checkHttp(target, { ...opts, tls: true }, signal);

@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
 import type { CheckResult, CheckTarget } from './check.js';
-import { type CheckSpec, type CheckType, runCheck } from './dispatch.js';
+import { type CheckSpec, type CheckType, ldirectordTimeouts, runCheck } from './dispatch.js';
 import { maintenanceFile } from './maintenance.js';
 import { CheckPool } from './pool.js';
 
-/** Every checktype ldirectord knows: dispatch's, plus ping and external-perl. */
-export type MonitorCheckType = CheckType | 'ping' | 'external-perl';
+/** Every checktype ldirectord knows (kept as a name of its own for the Monitor's API). */
+export type MonitorCheckType = CheckType;
 
 /** A check as ldirectord.cf describes it for one real server. */
 export type MonitorSpec = Omit<CheckSpec, 'checktype' | 'protocol'> & {
@@ -102,21 +102,6 @@ interface Plan {
   spec: CheckSpec;
   target: CheckTarget;
   negotiate: boolean;
-}
-
-/** ldirectord's defaults when neither timeout is set (ld_setup). */
-const DEFAULT_CHECKTIMEOUT = 5;
-const DEFAULT_NEGOTIATETIMEOUT = 30;
-
-/** checktimeout and negotiatetimeout default to each other, then to 5 and 30 s, as in ldirectord. */
-export function ldirectordTimeouts(spec: { timeout?: number; negotiatetimeout?: number }): {
-  timeout: number;
-  negotiatetimeout: number;
-} {
-  return {
-    timeout: spec.timeout ?? spec.negotiatetimeout ?? DEFAULT_CHECKTIMEOUT,
-    negotiatetimeout: spec.negotiatetimeout ?? spec.timeout ?? DEFAULT_NEGOTIATETIMEOUT,
-  };
 }
 
 /** The checks the Monitor runs by default: dispatch's runCheck. */
