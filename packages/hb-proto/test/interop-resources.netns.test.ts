@@ -34,10 +34,13 @@ const REAL_DAEMON_RETRY = 1;
 
 describeWithLab(['root', 'netns'], 'resource hand-over with the real Heartbeat 3.0.6', () => {
   let seg: Segment;
+  // cleanup of whatever a failed start left behind (cleanup() is idempotent)
+  const cleanups: (() => Promise<void>)[] = [];
   beforeAll(async () => {
     seg = await segment(['alpha', 'beta']);
   });
   afterAll(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
     await seg?.destroy();
   });
 
@@ -46,8 +49,10 @@ describeWithLab(['root', 'netns'], 'resource hand-over with the real Heartbeat 3
     const files = { haCf: haCf(autoFailback), authkeys, haresources };
     // ours first (tsx takes seconds to start), so that both start within initdead
     const ours = await OurNode.start(nsB, 'beta', files);
+    cleanups.push(() => ours.cleanup());
     await ours.waitFor((l) => l.event === 'started', 30_000, 'start');
     const real = await RealHeartbeat.start({ ns: nsA, name: 'alpha', ...files });
+    cleanups.push(() => real.cleanup());
     return { real, ours, nsB, files };
   }
 

@@ -146,7 +146,9 @@ describeWithLab(['root', 'netns'], 'interop with the real Heartbeat 3.0.6', () =
     // deadtime 3 s = 12 keepalives: a false death would need 12 status messages lost in a row
     const files = { haCf: haCf('bcast eth0', 3000), authkeys: authkeys('sha1') };
     const real = await RealHeartbeat.start({ ns: nsA, name: 'alpha', ...files });
+    cleanups.push(() => real.cleanup());
     const ours = await OurNode.start(nsB, 'beta', files, { HBPROTO_LOSS: '0.3' });
+    cleanups.push(() => ours.cleanup());
     try {
       await ours.waitFor(
         (l) => l.event === 'status' && l.node === 'alpha' && l.status === 'active',
