@@ -17,7 +17,9 @@ it('service = none stands in for the negotiate step only: connect rounds still c
     ok: false,
     reason: 'refused',
   });
-  // checktype = 2: round 0 connects (refused), round 1 negotiates (none: up).
-  expect((await runCheck({ checktype: 2, service: 'none', timeout: 1 }, target, 0)).ok).toBe(false);
-  expect((await runCheck({ checktype: 2, service: 'none', timeout: 1 }, target, 1)).ok).toBe(true);
+  // checktype = 2, as ldirectord: round 0 negotiates (none: up), rounds 1 and 2 connect (refused).
+  expect((await runCheck({ checktype: 2, service: 'none', timeout: 1 }, target, 0)).ok).toBe(true);
+  expect((await runCheck({ checktype: 2, service: 'none', timeout: 1 }, target, 1)).ok).toBe(false);
+  expect((await runCheck({ checktype: 2, service: 'none', timeout: 1 }, target, 2)).ok).toBe(false);
+  expect((await runCheck({ checktype: 2, service: 'none', timeout: 1 }, target, 3)).ok).toBe(true);
 });
