@@ -141,6 +141,17 @@ export function mediumName(m: NodeMedium | HaMedium): string {
 }
 
 /** A Heartbeat cluster node on real UDP sockets. */
+
+/** Binds a datagram socket, rejecting on the bind's own error (EADDRINUSE, EADDRNOTAVAIL...). */
+function bindSocket(s: Socket, address: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    s.once('error', reject);
+    s.bind(port, address, () => {
+      s.off('error', reject);
+      resolve();
+    });
+  });
+}
 export class HeartbeatNode extends EventEmitter<NodeEvents> {
   readonly membership: Membership;
   readonly auth: Authenticator;
@@ -278,28 +289,20 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
     const name = mediumName(medium);
     const rx = createSocket({ type: 'udp4', reuseAddr: true });
     const tx = createSocket({ type: 'udp4', reuseAddr: true });
-    const bind = (s: Socket, addr: string, p: number) =>
-      new Promise<void>((resolve, reject) => {
-        s.once('error', reject);
-        s.bind(p, addr, () => {
-          s.off('error', reject);
-          resolve();
-        });
-      });
     let dest: { address: string; port: number };
     if (medium.type === 'bcast') {
-      await bind(rx, broadcast, port);
-      await bind(tx, address, 0);
+      await bindSocket(rx, broadcast, port);
+      await bindSocket(tx, address, 0);
       tx.setBroadcast(true);
       dest = { address: broadcast, port };
     } else if (medium.type === 'ucast') {
-      await bind(rx, address, port);
-      await bind(tx, address, 0);
+      await bindSocket(rx, address, port);
+      await bindSocket(tx, address, 0);
       dest = { address: medium.peer, port };
     } else {
-      await bind(rx, medium.group, port);
+      await bindSocket(rx, medium.group, port);
       rx.addMembership(medium.group, address);
-      await bind(tx, address, 0);
+      await bindSocket(tx, address, 0);
       tx.setMulticastInterface(address);
       tx.setMulticastTTL(medium.ttl ?? 1);
       tx.setMulticastLoopback(medium.loop ?? false);
@@ -315,26 +318,18 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
     const name = mediumName(medium);
     const rx = createSocket({ type: 'udp6', reuseAddr: true, ipv6Only: true });
     const tx = createSocket({ type: 'udp6', reuseAddr: true, ipv6Only: true });
-    const bind = (s: Socket, addr: string, p: number) =>
-      new Promise<void>((resolve, reject) => {
-        s.once('error', reject);
-        s.bind(p, addr, () => {
-          s.off('error', reject);
-          resolve();
-        });
-      });
     let dest: { address: string; port: number };
     if (medium.type === 'ucast6') {
       const address = medium.address ?? ipv6Of(medium.interface);
-      await bind(rx, address, port);
-      await bind(tx, address, 0);
+      await bindSocket(rx, address, port);
+      await bindSocket(tx, address, 0);
       dest = { address: medium.peer, port };
     } else {
       // as Heartbeat's mcast6: [::]:port with the group joined on the interface
       const scope = `::%${medium.interface}`;
-      await bind(rx, '::', port);
+      await bindSocket(rx, '::', port);
       rx.addMembership(medium.group, scope);
-      await bind(tx, '::', 0);
+      await bindSocket(tx, '::', 0);
       tx.setMulticastInterface(scope);
       tx.setMulticastTTL(medium.hops ?? 1);
       tx.setMulticastLoopback(medium.loop ?? false);

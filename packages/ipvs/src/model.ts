@@ -180,6 +180,17 @@ export const FWD: Record<ForwardMethod, number> = {
   ipip: IP_VS_CONN_F.TUNNEL,
   gate: IP_VS_CONN_F.DROUTE,
 };
+/** The kernel's forwarding flag for a method (default gate, as ipvsadm's -g). */
+export function forwardFlag(forward: ForwardMethod | undefined): number {
+  const method = forward ?? 'gate';
+  const fwd = FWD[method];
+  if (fwd === undefined)
+    throw new InvalidArgumentError(
+      'forwarding method',
+      `"${String(method)}" is not gate, masq, ipip or local`,
+    );
+  return fwd;
+}
 const FWD_NAME: Record<number, ForwardMethod> = { 0: 'masq', 1: 'local', 2: 'ipip', 3: 'gate' };
 const TUN: Record<TunnelType, number> = { ipip: 0, gue: 1, gre: 2 };
 const TUN_NAME: Record<number, TunnelType> = { 0: 'ipip', 1: 'gue', 2: 'gre' };
@@ -361,13 +372,7 @@ export function encodeDestinationKey(d: Pick<DestinationSpec, 'address' | 'port'
 
 export function encodeDestination(d: DestinationSpec): RawDest {
   const raw = encodeDestinationKey(d);
-  const forward = d.forward ?? 'gate';
-  const fwd = FWD[forward];
-  if (fwd === undefined)
-    throw new InvalidArgumentError(
-      'forwarding method',
-      `"${String(forward)}" is not gate, masq, ipip or local`,
-    );
+  const fwd = forwardFlag(d.forward);
   raw.fwdMethod = fwd;
   raw.weight = checkU32(d.weight ?? 1, 'weight');
   if (raw.weight > 0x7fffffff) throw new InvalidArgumentError('weight', `${raw.weight} exceeds 2147483647`);

@@ -24,7 +24,7 @@ import {
   encodeDestinationKey,
   encodeService,
   encodeServiceKey,
-  FWD,
+  forwardFlag,
   type ServiceKey,
   type ServiceSpec,
   serviceKeyOf,
@@ -163,13 +163,7 @@ function fastDestination(
     : parseAddressShared(d.address, 'real server address');
   if (d.family !== undefined && d.family !== family)
     throw new InvalidArgumentError('family', `${d.family} does not match the address ${d.address}`);
-  const forward = d.forward ?? 'gate';
-  const fwd = FWD[forward];
-  if (fwd === undefined)
-    throw new InvalidArgumentError(
-      'forwarding method',
-      `"${String(forward)}" is not gate, masq, ipip or local`,
-    );
+  const fwd = forwardFlag(d.forward);
   const weight = checkU32(d.weight ?? 1, 'weight');
   if (weight > 0x7fffffff) throw new InvalidArgumentError('weight', `${weight} exceeds 2147483647`);
   return {

@@ -21,23 +21,10 @@ import {
   type Service,
   serviceId,
 } from '../../src/index.js';
+import { SCHEDULERS } from './tables.js';
 
 const FAMILY = 0x1c;
-const SCHEDULERS = new Set([
-  'rr',
-  'wrr',
-  'lc',
-  'wlc',
-  'lblc',
-  'lblcr',
-  'dh',
-  'sh',
-  'sed',
-  'nq',
-  'fo',
-  'ovf',
-  'mh',
-]);
+const KNOWN_SCHEDULERS = new Set(SCHEDULERS);
 
 export class FakeKernel implements NetlinkTransport {
   /** Every request message received, decoded (commands only). */
@@ -115,7 +102,7 @@ export class FakeKernel implements NetlinkTransport {
       case IPVS_CMD.NEW_SERVICE: {
         const s = decodeService(a.service ?? {});
         if (this.services.has(serviceId(s))) return 17;
-        if (!SCHEDULERS.has(s.scheduler)) return 2;
+        if (!KNOWN_SCHEDULERS.has(s.scheduler)) return 2;
         this.services.set(serviceId(s), {
           service: { ...s, flags: s.flags | 2, hashed: true },
           dests: new Map(),
@@ -126,7 +113,7 @@ export class FakeKernel implements NetlinkTransport {
         const e = svcEntry();
         if (!e) return 3;
         const s = decodeService(a.service ?? {});
-        if (!SCHEDULERS.has(s.scheduler)) return 2;
+        if (!KNOWN_SCHEDULERS.has(s.scheduler)) return 2;
         e.service = { ...s, flags: s.flags | 2, hashed: true };
         return 0;
       }
