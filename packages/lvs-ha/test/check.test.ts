@@ -41,7 +41,7 @@ describe('lvs-ha check', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('nodes load1, load2; bcast eth1:694');
     expect(r.out).toContain('load1 is the preferred holder of VIP 12.3.4.50/32 on eth0, ldirectord');
-    expect(r.out).toContain('tcp:12.3.4.50:80 wrr, check: negotiate http every 4th check');
+    expect(r.out).toContain('tcp:12.3.4.50:80 wrr, check: negotiate http, then 4 connect checks, and again');
     expect(r.out).toContain('real 12.3.4.101:80 gate weight 5');
     expect(r.out).toContain('configuration is valid (0 error(s), 0 warning(s))');
   });

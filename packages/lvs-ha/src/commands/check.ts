@@ -76,7 +76,7 @@ function describe(cfg: ConfigDir): string[] {
       const ct = v.checktype.value;
       const check =
         typeof ct === 'number'
-          ? `negotiate ${v.service.value} every ${ct}th check, connect otherwise`
+          ? `negotiate ${v.service.value}, then ${ct} connect checks, and again (as ldirectord: first check negotiates)`
           : `${ct}${ct === 'negotiate' ? ` ${v.service.value}` : ''}`;
       out.push(`  ${v.id} ${v.scheduler.value}, check: ${check}`);
       for (const r of v.reals)
