@@ -571,7 +571,7 @@ const SPECS: Record<string, Spec> = {
       const d = /\d+/.exec(t);
       if (d) {
         readsOnly(c, name, d[0], t);
-        // Every Nth check negotiates; beyond 2^31-1 the number no longer survives a round trip.
+        // Negotiate, then N connect checks (ldirectord); beyond 2^31-1 the number no longer survives a round trip.
         return intValue(d[0], c, name, 'a number of checks', 0, 2 ** 31 - 1);
       }
       const w = /[\w-]+/.exec(t);
