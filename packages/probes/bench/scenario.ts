@@ -177,6 +177,8 @@ async function ours(kind: Kind, count: number, net: number, threads = 0) {
     checksPerSecond: Math.round((checks / wall) * 1000),
     cpuPercentOfOneCore: +((cpuMs / wall) * 100).toFixed(1),
     cpuMsPer1000Checks: +((cpuMs / checks) * 1000).toFixed(1),
+    userMsPer1000Checks: +((c1.user / 1000 / checks) * 1000).toFixed(1),
+    systemMsPer1000Checks: +((c1.system / 1000 / checks) * 1000).toFixed(1),
     downDelayMs: stats(delays),
     downReasons: reasons,
     falseDowns,

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { connector } from './connector.js';
 
 /** Why a check failed, in the words an operator reads in the log. */
 export type CheckReason =
@@ -146,20 +147,43 @@ function result(start: number, r: { ok: boolean; reason?: CheckReason; detail: s
   return { ...r, durationMs: now() - start };
 }
 
-/** checktype = connect: a TCP connection is accepted within checktimeout. */
-export async function checkConnect(
+/**
+ * checktype = connect: a TCP connection is accepted within checktimeout.
+ * Address literals go through the shared Connector (raw non-blocking
+ * sockets, one epoll set); host names, zones, and systems without koffi or
+ * glibc through net.Socket. Both close the same way (FIN, or RST with `reset`).
+ */
+export function checkConnect(
   target: CheckTarget,
   options: CheckOptions = {},
   signal?: AbortSignal,
 ): Promise<CheckResult> {
+  const timeoutMs = (options.timeout ?? 5) * 1000;
+  const reset = options.reset ?? false;
+  const c = connector();
+  if (typeof c !== 'string' && !signal?.aborted) {
+    let handle: number | undefined;
+    const p = new Promise<CheckResult>((resolve) => {
+      const onAbort = () => c.cancel(handle as number);
+      handle = c.start(target, timeoutMs, reset, (r) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(r);
+      });
+      if (handle !== undefined) signal?.addEventListener('abort', onAbort);
+    });
+    if (handle !== undefined) return p;
+  }
+  return connectWithNet(target, timeoutMs, reset, signal);
+}
+
+async function connectWithNet(
+  target: CheckTarget,
+  timeoutMs: number,
+  reset: boolean,
+  signal?: AbortSignal,
+): Promise<CheckResult> {
   const start = now();
-  const r = await exchange(target, {
-    tls: false,
-    timeoutMs: (options.timeout ?? 5) * 1000,
-    signal,
-    readUntilClose: false,
-    reset: options.reset ?? false,
-  });
+  const r = await exchange(target, { tls: false, timeoutMs, signal, readUntilClose: false, reset });
   return result(start, r.ok ? { ok: true, detail: '' } : r);
 }
 

@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { CheckResult, CheckTarget } from './check.js';
+import { connector } from './connector.js';
 import { type CheckSpec, type CheckType, ldirectordTimeouts, runCheck } from './dispatch.js';
 import { maintenanceFile } from './maintenance.js';
 import { CheckPool } from './pool.js';
+import { CoarseTimers } from './timers.js';
 
 /** Every checktype ldirectord knows (kept as a name of its own for the Monitor's API). */
 export type MonitorCheckType = CheckType;
@@ -94,6 +96,10 @@ interface Entry {
   connects: number;
   /** performance.now() when the last check started: the period runs from there. */
   startedAt: number;
+  /** The connect check in flight on the Connector (to cancel it when the server is dropped). */
+  handle?: number;
+  /** Puts the server back in the queue when its interval has passed (one closure per server, not per round). */
+  wake: () => void;
   /** Plans of this round's check: [connect-or-only, negotiate, the config they were built from]. */
   plans?: [Plan | undefined, Plan | undefined, MonitoredServer];
 }
@@ -122,6 +128,8 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
     maintenancedir?: string;
   };
   private readonly pool: CheckPool | undefined;
+  /** Connect checks go straight to the Connector when the checks are the default ones on this thread. */
+  private readonly fastConnect: boolean;
   private stopped = false;
 
   constructor(servers: MonitoredServer[] = [], options: MonitorOptions = {}) {
@@ -129,14 +137,16 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
     const threads = options.threads ?? 0;
     this.pool = threads > 0 && !options.check ? new CheckPool(threads) : undefined;
     const pool = this.pool;
+    const timers = options.setTimer ? undefined : new CoarseTimers();
+    this.fastConnect = !options.check && !pool;
     this.o = {
       concurrency: options.concurrency ?? 256,
       jitter: options.jitter ?? 0.1,
       check:
         options.check ??
         (pool ? (spec, target, round, signal) => pool.run(spec, target, round, signal) : defaultCheck),
-      setTimer: options.setTimer ?? ((fn, ms) => setTimeout(fn, ms)),
-      clearTimer: options.clearTimer ?? ((t) => clearTimeout(t as NodeJS.Timeout)),
+      setTimer: options.setTimer ?? ((fn, ms) => timers?.set(fn, ms)),
+      clearTimer: options.clearTimer ?? ((t) => timers?.clear(t as ReturnType<CoarseTimers['set']>)),
       random: options.random ?? Math.random,
     };
     if (options.maintenancedir !== undefined) this.o.maintenancedir = options.maintenancedir;
@@ -168,6 +178,10 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
         abort: new AbortController(),
         connects: Number.POSITIVE_INFINITY,
         startedAt: 0,
+        wake: () => {
+          e.timer = undefined;
+          this.enqueue(e);
+        },
       };
       this.entries.set(s.id, e);
       this.enqueue(e);
@@ -192,6 +206,10 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
   private drop(e: Entry): void {
     e.removed = true;
     e.abort.abort();
+    if (e.handle !== undefined) {
+      const c = connector();
+      if (typeof c !== 'string') c.cancel(e.handle);
+    }
     if (e.timer !== undefined) this.o.clearTimer(e.timer);
     this.entries.delete(e.cfg.id);
   }
@@ -252,29 +270,56 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
     return { spec: spec as unknown as CheckSpec, target, negotiate };
   }
 
-  private async run(e: Entry): Promise<void> {
+  private run(e: Entry): void {
     e.running = true;
     e.startedAt = performance.now();
     this.inFlight++;
-    let r: CheckResult;
-    let force = false;
     const dir = this.o.maintenancedir;
     const file = dir && maintenanceFile(dir, e.cfg.target.host, e.cfg.target.port, e.cfg.names);
     if (file) {
-      r = { ok: false, reason: 'maintenance', detail: `${dir}/${file} exists`, durationMs: 0 };
-      force = true; // ldirectord: forced down, failurecount ignored
-    } else {
-      const p = this.plan(e);
-      try {
-        r = await this.o.check(p.spec, p.target, e.state.rounds, e.abort.signal);
-      } catch (err) {
-        r = { ok: false, reason: 'error', detail: String(err), durationMs: 0 };
+      // ldirectord: forced down, failurecount ignored
+      const r: CheckResult = {
+        ok: false,
+        reason: 'maintenance',
+        detail: `${dir}/${file} exists`,
+        durationMs: 0,
+      };
+      queueMicrotask(() => this.finish(e, undefined, r, true));
+      return;
+    }
+    const p = this.plan(e);
+    if (this.fastConnect && p.spec.checktype === 'connect') {
+      // The hot path of a large fleet: no promise, no AbortSignal listener per check.
+      const c = connector();
+      if (typeof c !== 'string') {
+        const handle = c.start(p.target, (p.spec.timeout as number) * 1000, p.spec.reset ?? false, (r) => {
+          e.handle = undefined;
+          this.finish(e, p, r, false);
+        });
+        if (handle !== undefined) {
+          if (handle !== 0) e.handle = handle;
+          return;
+        }
       }
-      if (typeof e.cfg.spec.checktype === 'number') {
-        if (p.negotiate) {
-          if (r.ok) e.connects = 0;
-        } else e.connects = r.ok ? e.connects + 1 : Number.POSITIVE_INFINITY;
-      }
+    }
+    let check: Promise<CheckResult>;
+    try {
+      check = this.o.check(p.spec, p.target, e.state.rounds, e.abort.signal);
+    } catch (err) {
+      check = Promise.resolve({ ok: false, reason: 'error', detail: String(err), durationMs: 0 });
+    }
+    check.then(
+      (r) => this.finish(e, p, r, false),
+      (err: unknown) =>
+        this.finish(e, p, { ok: false, reason: 'error', detail: String(err), durationMs: 0 }, false),
+    );
+  }
+
+  private finish(e: Entry, p: Plan | undefined, r: CheckResult, force: boolean): void {
+    if (p && typeof e.cfg.spec.checktype === 'number') {
+      if (p.negotiate) {
+        if (r.ok) e.connects = 0;
+      } else e.connects = r.ok ? e.connects + 1 : Number.POSITIVE_INFINITY;
     }
     this.inFlight--;
     e.running = false;
@@ -315,9 +360,6 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
       0,
       interval * (1 + this.o.jitter * (this.o.random() - 0.5)) - (performance.now() - e.startedAt),
     );
-    e.timer = this.o.setTimer(() => {
-      e.timer = undefined;
-      this.enqueue(e);
-    }, delay);
+    e.timer = this.o.setTimer(e.wake, delay);
   }
 }

@@ -17,9 +17,20 @@
 // one or the other.
 import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { createRequire } from 'node:module';
 import { isIPv6 } from 'node:net';
 import type { CheckResult } from './check.js';
+import {
+  AF_INET,
+  AF_INET6,
+  EACCES,
+  EPERM,
+  errnoName,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  libc,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+} from './libc.js';
 
 export interface PingOptions {
   /** Seconds to wait for each reply (ldirectord: checktimeout, default 5). */
@@ -31,15 +42,6 @@ export interface PingOptions {
   /** ping(8) to run for method 'command' (default 'ping' from PATH). */
   pingCommand?: string;
 }
-
-const AF_INET = 2;
-const AF_INET6 = 10;
-const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000;
-const IPPROTO_ICMP = 1;
-const IPPROTO_ICMPV6 = 58;
-const EACCES = 13;
-const EPERM = 1;
 
 type Family = 4 | 6;
 type Attempt = { ok: boolean; reason?: CheckResult['reason']; detail: string };
@@ -60,37 +62,22 @@ function canonical(host: string): string {
   }
 }
 
-let socketFn: ((domain: number, type: number, proto: number) => number) | undefined | null;
-let errnoFn: () => number = () => 0;
-
 function openIcmpFd(family: Family): { fd: number } | { errno: number; message: string } {
-  if (socketFn === undefined) {
-    try {
-      const require = createRequire(import.meta.url);
-      // biome-ignore lint/suspicious/noExplicitAny: koffi's types are loose; one function is used.
-      const koffi = require('koffi') as any;
-      const lib = koffi.load('libc.so.6');
-      socketFn = lib.func('int socket(int, int, int)');
-      errnoFn = () => koffi.errno() as number;
-    } catch (e) {
-      socketFn = null;
-      return { errno: -1, message: `koffi cannot load libc: ${(e as Error).message}` };
-    }
-  }
-  if (!socketFn) return { errno: -1, message: 'koffi is not available' };
-  const fd = socketFn(
+  const c = libc();
+  if (typeof c === 'string') return { errno: -1, message: c };
+  const fd = c.socket(
     family === 4 ? AF_INET : AF_INET6,
     SOCK_DGRAM | SOCK_CLOEXEC,
     family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6,
   );
   if (fd >= 0) return { fd };
-  const errno = errnoFn();
+  const errno = c.errno();
   return {
     errno,
     message:
       errno === EACCES || errno === EPERM
         ? `ICMP datagram sockets are not allowed for this group (net.ipv4.ping_group_range)`
-        : `socket(ICMP) failed: errno ${errno}`,
+        : `socket(ICMP) failed: ${errnoName(errno)}`,
   };
 }
 
