@@ -1,0 +1,30 @@
+export {
+  type Attribute,
+  attributesLength,
+  decodeAttributes,
+  encodeAttributes,
+  NLA_F_NESTED,
+  NLA_F_NET_BYTEORDER,
+  NLA_HDRLEN,
+  NLA_TYPE_MASK,
+} from './attributes.js';
+export { NetlinkDecodeError, type NetlinkFrameErrorCode } from './errors.js';
+export {
+  align4,
+  decodeDoneErrno,
+  decodeErrorPayload,
+  decodeNetlinkMessages,
+  encodeDoneMessage,
+  encodeErrorMessage,
+  encodeErrorPayload,
+  encodeNetlinkMessage,
+  type NetlinkErrorPayload,
+  type NetlinkHeader,
+  type NetlinkHeaderInput,
+  type NetlinkMessage,
+  NLM_F,
+  NLMSG,
+  NLMSG_HDRLEN,
+  readNetlinkHeader,
+  writeNetlinkHeader,
+} from './message.js';
