@@ -1,6 +1,7 @@
 // Bringing a VIP up and down: what Heartbeat's IPaddr2 does with `ip addr`,
 // done over rtnetlink. Everything is checked before anything is sent, so
 // bad input or a missing interface changes nothing.
+import { NLM_F } from '@lvs-ha/netlink-frame';
 import {
   InvalidArgumentError,
   NetlinkError,
@@ -31,7 +32,6 @@ import {
   encodeLinkMessage,
   IFA_F,
   IFF,
-  NLM_F,
   RT_SCOPE,
   RTM,
   type ScopeName,

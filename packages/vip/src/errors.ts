@@ -1,6 +1,7 @@
 // Every failure of @lvs-ha/vip is a VipError with a stable `code`, so a
 // resource agent can tell "not root" from "no such interface" from "bad
 // input" without reading the sentence. The sentence is for people.
+import { NetlinkDecodeError } from '@lvs-ha/netlink-frame';
 
 /** Stable machine-readable codes. Add new ones here; never rename one. */
 export type VipErrorCode =
@@ -128,6 +129,11 @@ export class DecodeError extends VipError {
     super('DECODE', `${what} (at byte ${offset})`);
     this.offset = offset;
   }
+}
+
+/** The shared framing's decode error as this package's DecodeError (same sentence, same offset). */
+export function asDecodeError(e: unknown): unknown {
+  return e instanceof NetlinkDecodeError ? new DecodeError(e.reason, e.offset) : e;
 }
 
 /** Another host answered for the VIP before we took it (ARP probe / DAD). */

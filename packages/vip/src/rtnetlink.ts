@@ -1,28 +1,22 @@
-// rtnetlink messages for addresses and links: netlink header, ifaddrmsg,
-// ifinfomsg, nlmsgerr and their attributes (linux/netlink.h, rtnetlink.h,
-// if_addr.h, if_link.h). Pure: bytes in, typed values out. Netlink is in
-// host byte order; every multi-byte field here follows the machine's.
+// rtnetlink messages for addresses and links: ifaddrmsg, ifinfomsg and their
+// attributes (linux/rtnetlink.h, if_addr.h, if_link.h); the netlink framing
+// itself is @lvs-ha/netlink-frame's. Pure: bytes in, typed values out.
+// Netlink is in host byte order; every multi-byte field here follows the machine's.
 import { endianness } from 'node:os';
-import { DecodeError, InvalidArgumentError } from './errors.js';
+import * as frame from '@lvs-ha/netlink-frame';
+import {
+  type Attribute,
+  encodeAttributes,
+  encodeNetlinkMessage,
+  type NetlinkErrorPayload,
+  type NetlinkMessage,
+  NLM_F,
+} from '@lvs-ha/netlink-frame';
+import { asDecodeError, DecodeError, InvalidArgumentError } from './errors.js';
 import { formatIp, type IpAddress, type IpFamily } from './ip.js';
 
 const LE = endianness() === 'LE';
 
-export const NLMSG = { NOOP: 1, ERROR: 2, DONE: 3, OVERRUN: 4 } as const;
-export const NLM_F = {
-  REQUEST: 0x01,
-  MULTI: 0x02,
-  ACK: 0x04,
-  ECHO: 0x08,
-  DUMP_INTR: 0x10,
-  ROOT: 0x100,
-  MATCH: 0x200,
-  DUMP: 0x300,
-  REPLACE: 0x100,
-  EXCL: 0x200,
-  CREATE: 0x400,
-  APPEND: 0x800,
-} as const;
 export const RTM = {
   NEWLINK: 16,
   DELLINK: 17,
@@ -82,134 +76,33 @@ export const AF_INET = 2;
 export const AF_INET6 = 10;
 export const AF_UNSPEC = 0;
 
-const HDR = 16;
-const align4 = (n: number) => (n + 3) & ~3;
-
-export interface NetlinkHeader {
-  /** Total length including this 16-byte header. */
-  length: number;
-  type: number;
-  flags: number;
-  seq: number;
-  /** Sender port id (0 = kernel). */
-  pid: number;
-}
-
-export interface NetlinkMessage {
-  header: NetlinkHeader;
-  /** Bytes after the header (ifaddrmsg/ifinfomsg/nlmsgerr and attributes). */
-  payload: Uint8Array;
-}
-
-/** Wraps a payload in a netlink header. */
-export function encodeNetlinkMessage(
-  header: { type: number; flags: number; seq: number; pid?: number },
-  payload: Uint8Array,
-): Uint8Array {
-  const out = new Uint8Array(HDR + align4(payload.length));
-  const dv = view(out);
-  dv.setUint32(0, HDR + payload.length, LE);
-  dv.setUint16(4, header.type, LE);
-  dv.setUint16(6, header.flags, LE);
-  dv.setUint32(8, header.seq >>> 0, LE);
-  dv.setUint32(12, (header.pid ?? 0) >>> 0, LE);
-  out.set(payload, HDR);
-  return out;
-}
+// The framing's decoders throw NetlinkDecodeError; this package's callers get its own DecodeError.
 
 /** Splits one received datagram into its netlink messages. */
 export function decodeNetlinkMessages(buf: Uint8Array): NetlinkMessage[] {
-  const dv = view(buf);
-  const out: NetlinkMessage[] = [];
-  let off = 0;
-  while (off + HDR <= buf.length) {
-    const length = dv.getUint32(off, LE);
-    if (length < HDR || off + length > buf.length)
-      throw new DecodeError(`netlink message length ${length} overruns the ${buf.length}-byte datagram`, off);
-    out.push({
-      header: {
-        length,
-        type: dv.getUint16(off + 4, LE),
-        flags: dv.getUint16(off + 6, LE),
-        seq: dv.getUint32(off + 8, LE),
-        pid: dv.getUint32(off + 12, LE),
-      },
-      payload: buf.subarray(off + HDR, off + length),
-    });
-    off += align4(length);
+  try {
+    return frame.decodeNetlinkMessages(buf);
+  } catch (e) {
+    throw asDecodeError(e);
   }
-  if (off < buf.length && buf.length - off >= 4)
-    throw new DecodeError('trailing bytes after the last netlink message', off);
-  return out;
 }
 
 /** NLMSG_ERROR payload: errno 0 is an ACK; otherwise a positive errno. */
-export interface NetlinkErrorMessage {
-  errno: number;
-  /** Header of the request this answers. */
-  request: NetlinkHeader;
+export function decodeErrorMessage(payload: Uint8Array): NetlinkErrorPayload {
+  try {
+    return frame.decodeErrorPayload(payload);
+  } catch (e) {
+    throw asDecodeError(e);
+  }
 }
 
-export function decodeErrorMessage(payload: Uint8Array): NetlinkErrorMessage {
-  if (payload.length < 4 + HDR) throw new DecodeError('NLMSG_ERROR shorter than 20 bytes', 0);
-  const dv = view(payload);
-  return {
-    errno: -dv.getInt32(0, LE),
-    request: {
-      length: dv.getUint32(4, LE),
-      type: dv.getUint16(8, LE),
-      flags: dv.getUint16(10, LE),
-      seq: dv.getUint32(12, LE),
-      pid: dv.getUint32(16, LE),
-    },
-  };
-}
-
-export function encodeErrorMessage(errno: number, request: NetlinkHeader): Uint8Array {
-  const out = new Uint8Array(4 + HDR);
-  const dv = view(out);
-  dv.setInt32(0, -errno, LE);
-  dv.setUint32(4, request.length, LE);
-  dv.setUint16(8, request.type, LE);
-  dv.setUint16(10, request.flags, LE);
-  dv.setUint32(12, request.seq, LE);
-  dv.setUint32(16, request.pid, LE);
-  return out;
-}
-
-// ---- attributes ---------------------------------------------------------
-
-/** One rtattr: type (nested/byte-order bits masked off) and value bytes. */
-export interface Attribute {
-  type: number;
-  value: Uint8Array;
-}
-
+/** The rtattrs of `buf` from `start` on. */
 export function decodeAttributes(buf: Uint8Array, start: number): Attribute[] {
-  const dv = view(buf);
-  const out: Attribute[] = [];
-  let off = start;
-  while (off + 4 <= buf.length) {
-    const len = dv.getUint16(off, LE);
-    if (len < 4 || off + len > buf.length)
-      throw new DecodeError(`attribute length ${len} overruns the message`, off);
-    out.push({ type: dv.getUint16(off + 2, LE) & 0x3fff, value: buf.subarray(off + 4, off + len) });
-    off += align4(len);
+  try {
+    return frame.decodeAttributes(buf, start);
+  } catch (e) {
+    throw asDecodeError(e);
   }
-  return out;
-}
-
-export function encodeAttributes(attrs: Attribute[]): Uint8Array {
-  const out = new Uint8Array(attrs.reduce((n, a) => n + align4(4 + a.value.length), 0));
-  const dv = view(out);
-  let off = 0;
-  for (const a of attrs) {
-    dv.setUint16(off, 4 + a.value.length, LE);
-    dv.setUint16(off + 2, a.type, LE);
-    out.set(a.value, off + 4);
-    off += align4(4 + a.value.length);
-  }
-  return out;
 }
 
 const u32 = (n: number) => {

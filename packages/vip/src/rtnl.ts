@@ -4,16 +4,10 @@
 // process when a subscribed socket overruns or a listener throws, so the
 // listener here catches everything and notifications go through watch.ts.
 import { createRequire } from 'node:module';
+import { encodeNetlinkMessage, type NetlinkMessage, NLM_F, NLMSG } from '@lvs-ha/netlink-frame';
 import { VipError } from './errors.js';
 import { inNetns, type NetnsOption } from './netns.js';
-import {
-  decodeErrorMessage,
-  decodeNetlinkMessages,
-  encodeNetlinkMessage,
-  type NetlinkMessage,
-  NLM_F,
-  NLMSG,
-} from './rtnetlink.js';
+import { decodeErrorMessage, decodeNetlinkMessages } from './rtnetlink.js';
 
 interface RawSocket {
   on(event: 'message', fn: (msg: Buffer) => void): void;
@@ -148,7 +142,7 @@ export class Rtnl {
       } else if (m.header.type === NLMSG.DONE) {
         this.settle(m.header.seq, undefined, p.parts);
       } else {
-        p.parts.push({ header: m.header, payload: Uint8Array.from(m.payload) });
+        p.parts.push({ header: m.header, payload: Uint8Array.from(m.payload), offset: m.offset });
         if (!p.dump) this.settle(m.header.seq, undefined, p.parts);
       }
     }

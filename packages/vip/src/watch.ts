@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { NLMSG } from '@lvs-ha/netlink-frame';
 import { type Address, type Link, listAddresses, listLinks, toAddress } from './addresses.js';
 import { PermissionDeniedError, VipError } from './errors.js';
 import { type IpAddress, parseIp, parseVipSpec, validateInterfaceName } from './ip.js';
@@ -34,7 +35,6 @@ import {
   decodeLinkMessage,
   decodeNetlinkMessages,
   IFF,
-  NLMSG,
   RTM,
   RTNLGRP,
 } from './rtnetlink.js';

@@ -1,5 +1,5 @@
 // The examples under /examples run, inside namespaces, against this
-// package's sources (tsx maps @lvs-ha/vip to src/ so no build is needed).
+// package's sources (tsx maps @lvs-ha/vip and the framing it uses to src/ so no build is needed).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,15 @@ describeWithNetns('examples/vip-*.ts', () => {
     s = await segment();
     writeFileSync(
       join(dir, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { baseUrl: pkg, paths: { '@lvs-ha/vip': ['src/index.ts'] } } }),
+      JSON.stringify({
+        compilerOptions: {
+          baseUrl: pkg,
+          paths: {
+            '@lvs-ha/vip': ['src/index.ts'],
+            '@lvs-ha/netlink-frame': ['../netlink-frame/src/index.ts'],
+          },
+        },
+      }),
     );
     env = { ...process.env, TSX_TSCONFIG_PATH: join(dir, 'tsconfig.json') };
   });
