@@ -2,15 +2,11 @@
 // alignment) encoded and decoded by walking a Schema. Pure. Netlink is
 // host-endian; `be16` fields are network order as the kernel's nla_*_be16.
 import { endianness } from 'node:os';
+import { align4, NLA_F_NESTED, NLA_HDRLEN, NLA_TYPE_MASK } from '@lvs-ha/netlink-frame';
 import { DecodeError, InvalidArgumentError } from './errors.js';
 import type { AttrSpec, Schema } from './schema.js';
 
 const LE = endianness() === 'LE';
-export const NLA_HDRLEN = 4;
-export const NLA_F_NESTED = 0x8000;
-export const NLA_F_NET_BYTEORDER = 0x4000;
-const NLA_TYPE_MASK = ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER) & 0xffff;
-export const align4 = (n: number): number => (n + 3) & ~3;
 
 type AttrObject = Record<string, unknown>;
 const encoder = new TextEncoder();

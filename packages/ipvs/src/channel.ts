@@ -7,16 +7,17 @@
 // in order and NACKs failures with their own sequence number, so the final
 // ACK says every earlier message is done; failures came before it.
 import { endianness } from 'node:os';
-import { IpvsError } from './errors.js';
 import {
+  align4,
   decodeDoneErrno,
   decodeErrorPayload,
-  decodeNetlinkMessages,
   type NetlinkMessage,
   NLM_F,
   NLMSG,
   NLMSG_HDRLEN,
-} from './genl.js';
+} from '@lvs-ha/netlink-frame';
+import { IpvsError } from './errors.js';
+import { decodeNetlinkMessages } from './genl.js';
 import type { NetlinkTransport } from './transport.js';
 
 const LE = endianness() === 'LE';
@@ -154,8 +155,8 @@ export class NetlinkChannel {
       // Pack messages into one datagram up to maxDatagram (at least one).
       let size = 0;
       let j = i;
-      while (j < n && (j === i || size + pad4((messages[j] as Uint8Array).length) <= this.maxDatagram)) {
-        size += pad4((messages[j] as Uint8Array).length);
+      while (j < n && (j === i || size + align4((messages[j] as Uint8Array).length) <= this.maxDatagram)) {
+        size += align4((messages[j] as Uint8Array).length);
         j++;
       }
       const out = new Uint8Array(size);
@@ -168,7 +169,7 @@ export class NetlinkChannel {
         const ack = k === j - 1 ? NLM_F.ACK : 0;
         dv.setUint16(off + 6, (dv.getUint16(off + 6, LE) & ~NLM_F.ACK) | NLM_F.REQUEST | ack, LE);
         dv.setUint32(off + 8, (first + k) >>> 0, LE);
-        off += pad4(m.length);
+        off += align4(m.length);
       }
       batch.errnos[j - 1] = -1; // waiting for this ACK
       batch.acksLeft++;
@@ -319,10 +320,6 @@ export class NetlinkChannel {
     this.failure = e;
     this.waiter?.check();
   }
-}
-
-function pad4(n: number): number {
-  return (n + 3) & ~3;
 }
 
 function readType(message: Uint8Array): number {

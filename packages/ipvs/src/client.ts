@@ -1,14 +1,9 @@
 // The IPVS client: what libipvs is to ipvsadm. Opens a generic-netlink
 // socket, resolves the IPVS family, and turns typed calls into messages.
+import type { NetlinkMessage } from '@lvs-ha/netlink-frame';
 import { type ChannelOptions, NetlinkChannel, NetlinkErrnoError } from './channel.js';
 import { IpvsError, type IpvsKernelError } from './errors.js';
-import {
-  decodeFamily,
-  decodeIpvsPayload,
-  encodeGetFamily,
-  encodeIpvsMessage,
-  type NetlinkMessage,
-} from './genl.js';
+import { decodeFamily, decodeIpvsPayload, encodeGetFamily, encodeIpvsMessage } from './genl.js';
 import {
   type Daemon,
   type DaemonSpec,

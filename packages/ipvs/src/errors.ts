@@ -1,6 +1,7 @@
 // Every failure of @lvs-ha/ipvs is an IpvsError with a stable `code`, so a
 // caller (ldirectord's job, a resource agent) can tell "no such service" from
 // "not root" from "bad input" without parsing the sentence, which is for people.
+import { NetlinkDecodeError } from '@lvs-ha/netlink-frame';
 
 /** Stable machine-readable codes. Add new ones here; never rename one. */
 export type IpvsErrorCode =
@@ -38,6 +39,11 @@ export class DecodeError extends IpvsError {
     super('DECODE', `${what} (at byte ${offset})`);
     this.offset = offset;
   }
+}
+
+/** The shared framing's decode error as this package's DecodeError (same sentence, same offset). */
+export function asDecodeError(e: unknown): unknown {
+  return e instanceof NetlinkDecodeError ? new DecodeError(e.reason, e.offset) : e;
 }
 
 /** A value the caller passed cannot be encoded (bad address, port, weight…). Nothing was sent. */

@@ -1,3 +1,13 @@
+// The framing lives in @lvs-ha/netlink-frame; these names stay public here as before.
+export {
+  encodeDoneMessage,
+  encodeErrorMessage,
+  type NetlinkHeader,
+  type NetlinkMessage,
+  NLM_F,
+  NLMSG,
+  NLMSG_HDRLEN,
+} from '@lvs-ha/netlink-frame';
 export {
   attrsLength,
   decodeAttrs,
@@ -27,19 +37,12 @@ export {
   decodeIpvsMessage,
   decodeIpvsPayload,
   decodeNetlinkMessages,
-  encodeDoneMessage,
-  encodeErrorMessage,
   encodeIpvsMessage,
   encodeIpvsMessageInto,
   GENL_HDRLEN,
   type IpvsMessage,
   type IpvsMessageInput,
   ipvsMessageLength,
-  type NetlinkHeader,
-  type NetlinkMessage,
-  NLM_F,
-  NLMSG,
-  NLMSG_HDRLEN,
 } from './genl.js';
 export { canonicalAddress, formatAddress, parseAddress } from './ip.js';
 export {

@@ -2,7 +2,8 @@
 // encoding into IPVS messages, and the sentence for a refusal. Pure.
 
 import { endianness } from 'node:os';
-import { encodeAttrs, NLA_F_NESTED } from './attrs.js';
+import { NLA_F_NESTED, NLM_F, NLMSG_HDRLEN } from '@lvs-ha/netlink-frame';
+import { encodeAttrs } from './attrs.js';
 import { InvalidArgumentError, IpvsKernelError } from './errors.js';
 import {
   encodeIpvsMessage,
@@ -10,8 +11,6 @@ import {
   GENL_HDRLEN,
   type IpvsMessageInput,
   ipvsMessageLength,
-  NLM_F,
-  NLMSG_HDRLEN,
 } from './genl.js';
 import { AF_INET, AF_INET6, parseAddressShared, parseIpv4 } from './ip.js';
 import {
