@@ -1,4 +1,5 @@
-// `pnpm bench`: the Monitor checking 10,000 real servers (connect) and 1,000
+// `pnpm bench`: the Monitor checking 10,000 real servers (connect: full, as
+// ldirectord, and half-open; and full on two check threads) and 1,000
 // (HTTP negotiate) at a 1 s interval, and Debian's ldirectord on the same kind
 // of configuration in the same run (fewer servers: it checks them one after
 // the other and forks ipvsadm 5-6 times per real server at start). Everything
@@ -14,6 +15,8 @@ const scenario = fileURLToPath(new URL('scenario.ts', import.meta.url));
 
 type Row = {
   who: string;
+  userMsPer1000Checks?: number;
+  systemMsPer1000Checks?: number;
   kind: string;
   servers: number;
   checksPerSecond: number;
@@ -26,7 +29,7 @@ type Row = {
 
 describe.runIf(caps.root && caps.netns)('Monitor vs ldirectord (namespace loopback)', () => {
   bench(
-    '10,000 connect + 1,000 http at 1 s; ldirectord 500 connect + 100 http',
+    '10,000 connect (full, half-open, 2 threads) + 1,000 http at 1 s; ldirectord 500 connect + 100 http',
     async () => {
       const ns = await Netns.create('bench');
       try {
@@ -42,14 +45,14 @@ describe.runIf(caps.root && caps.netns)('Monitor vs ldirectord (namespace loopba
         for (const x of rows)
           out +=
             `  ${x.who}, ${x.servers} ${x.kind === 'tcp' ? 'connect' : 'HTTP negotiate'} checks: ` +
-            `${x.checksPerSecond} checks/s, CPU ${x.cpuPercentOfOneCore}% of a core = ${x.cpuMsPer1000Checks} ms per 1,000 checks; ` +
+            `${x.checksPerSecond} checks/s, CPU ${x.cpuPercentOfOneCore}% of a core = ${x.cpuMsPer1000Checks} ms per 1,000 checks` +
+            `${x.userMsPer1000Checks !== undefined ? ` (user ${x.userMsPer1000Checks}, system ${x.systemMsPer1000Checks})` : ''}; ` +
             `death → down ${ms(x.downDelayMs)}${x.downReasons ? ` (${x.downReasons.join(',')})` : ''}` +
             `${x.falseDowns !== undefined ? `; false downs ${x.falseDowns}` : ''}\n`;
-        for (const kind of ['tcp', 'http']) {
-          const a = rows.find((x) => x.kind === kind && x.who.startsWith('lvs-ha'));
-          const b = rows.find((x) => x.kind === kind && x.who.startsWith('ldirectord'));
-          if (a && b)
-            out += `  ${kind === 'tcp' ? 'connect' : 'http'}: CPU per check, ldirectord / Monitor = ${(b.cpuMsPer1000Checks / a.cpuMsPer1000Checks).toFixed(1)}x\n`;
+        for (const a of rows.filter((x) => x.who.startsWith('lvs-ha'))) {
+          const b = rows.find((x) => x.kind === a.kind && x.who.startsWith('ldirectord'));
+          if (b)
+            out += `  CPU per check, ldirectord / ${a.who} (${a.kind === 'tcp' ? 'connect' : 'http'}) = ${(b.cpuMsPer1000Checks / a.cpuMsPer1000Checks).toFixed(1)}x\n`;
         }
         process.stdout.write(out);
       } finally {

@@ -5,7 +5,8 @@
 // Each run: cheap listeners (listeners.mjs, another process, so their CPU is
 // not counted), all checked at a 1 s interval; after a warm-up, CPU over a
 // window (our process.cpuUsage(); ldirectord's utime+stime from
-// /proc/<pid>/stat), checks per second (connections the listeners accepted),
+// /proc/<pid>/stat), checks per second (ours: the Monitor's count of checks
+// done; ldirectord's: connections the listeners accepted),
 // then listeners are closed one by one (a dead server: connection refused)
 // and the delay to the `down` event (ldirectord: to its `ipvsadm -d`) is taken.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -105,11 +106,16 @@ function victims(count: number, n: number): number[] {
   return spread.map((_, k) => spread[(k * 7) % n] as number); // 7 is prime to n = 10 and 20
 }
 
-async function ours(kind: Kind, count: number, net: number, threads = 0) {
+async function ours(kind: Kind, count: number, net: number, threads = 0, halfOpen = false) {
   const L = await Listeners.start(kind, count, net);
   const spec =
     kind === 'tcp'
-      ? ({ checktype: 'connect', timeout: 1, reset: process.env.PROBES_BENCH_RESET !== '0' } as const)
+      ? ({
+          checktype: 'connect',
+          timeout: 1,
+          reset: process.env.PROBES_BENCH_RESET !== '0',
+          halfOpen,
+        } as const)
       : ({
           checktype: 'negotiate',
           service: 'http',
@@ -139,15 +145,18 @@ async function ours(kind: Kind, count: number, net: number, threads = 0) {
   const startupDowns = [...downAt.values()].flat().map((d) => d.reason);
   downAt.clear();
   await sleep(2000);
+  // Checks done: the Monitor's own count (a half-open check makes no connection for the listeners to count).
+  const rounds = () => m.states().reduce((n, s) => n + s.rounds, 0);
   const a0 = await L.accepts();
+  const r0 = rounds();
   const c0 = process.cpuUsage();
   const w0 = performance.now();
   await sleep(WINDOW_S * 1000);
   const c1 = process.cpuUsage(c0);
   const wall = performance.now() - w0;
-  const a1 = await L.accepts();
+  const checks = rounds() - r0;
+  const accepted = (await L.accepts()) - a0;
   const cpuMs = (c1.user + c1.system) / 1000;
-  const checks = a1 - a0;
   const killedAt = new Map<string, number>();
   for (const i of victims(count, 20)) {
     killedAt.set(String(i), await L.kill(i));
@@ -168,13 +177,14 @@ async function ours(kind: Kind, count: number, net: number, threads = 0) {
   m.stop();
   L.close();
   return {
-    who: threads > 0 ? `lvs-ha probes Monitor (${threads} check threads)` : 'lvs-ha probes Monitor',
+    who: `lvs-ha probes Monitor${threads > 0 ? ` (${threads} check threads)` : ''}${halfOpen ? ' (half-open)' : ''}`,
     kind,
     servers: count,
     allUpMs: Math.round(allUpMs),
     startupDowns: startupDowns.length,
     startupDownReasons: [...new Set(startupDowns)],
     checksPerSecond: Math.round((checks / wall) * 1000),
+    connectionsAcceptedPerSecond: Math.round((accepted / wall) * 1000),
     cpuPercentOfOneCore: +((cpuMs / wall) * 100).toFixed(1),
     cpuMsPer1000Checks: +((cpuMs / checks) * 1000).toFixed(1),
     userMsPer1000Checks: +((c1.user / 1000 / checks) * 1000).toFixed(1),
@@ -185,10 +195,11 @@ async function ours(kind: Kind, count: number, net: number, threads = 0) {
   };
 }
 
-function procCpuTicks(pid: number): number {
+/** utime and stime (fields 14, 15 of /proc/<pid>/stat), in clock ticks. */
+function procCpuTicks(pid: number): [number, number] {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]); // utime, stime (fields 14, 15)
+  return [Number(f[11]), Number(f[12])];
 }
 
 async function ldirectord(kind: Kind, count: number, net: number) {
@@ -265,7 +276,10 @@ async function ldirectord(kind: Kind, count: number, net: number) {
     const c0 = procCpuTicks(pid);
     const w0 = performance.now();
     await sleep(WINDOW_S * 1000);
-    const cpuMs = ((procCpuTicks(pid) - c0) / TICKS) * 1000;
+    const c1 = procCpuTicks(pid);
+    const userMs = ((c1[0] - c0[0]) / TICKS) * 1000;
+    const systemMs = ((c1[1] - c0[1]) / TICKS) * 1000;
+    const cpuMs = userMs + systemMs;
     const wall = performance.now() - w0;
     const checks = (await L.accepts()) - a0;
     const killedAt = new Map<string, number>();
@@ -295,6 +309,8 @@ async function ldirectord(kind: Kind, count: number, net: number) {
       checksPerSecond: Math.round((checks / wall) * 1000),
       cpuPercentOfOneCore: +((cpuMs / wall) * 100).toFixed(1),
       cpuMsPer1000Checks: +((cpuMs / checks) * 1000).toFixed(1),
+      userMsPer1000Checks: +((userMs / checks) * 1000).toFixed(1),
+      systemMsPer1000Checks: +((systemMs / checks) * 1000).toFixed(1),
       downDelayMs: stats(delays),
     };
   } finally {
@@ -312,6 +328,10 @@ const results: unknown[] = [];
 if (want('ours-tcp')) {
   log('Monitor: 10,000 connect checks at 1 s');
   results.push(await ours('tcp', 10_000, 77));
+}
+if (want('ours-tcp-halfopen')) {
+  log('Monitor: 10,000 half-open connect checks at 1 s');
+  results.push(await ours('tcp', 10_000, 83, 0, true));
 }
 if (want('ours-tcp-threads')) {
   log('Monitor: 10,000 connect checks at 1 s on 2 check threads');

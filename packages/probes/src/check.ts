@@ -58,6 +58,15 @@ export interface CheckOptions {
    * work per check, but the server sees ECONNRESET. Default false, as ldirectord.
    */
   reset?: boolean;
+  /**
+   * connect: a half-open check, as port scanners do it: a SYN, up on the
+   * SYN-ACK, refused on a reset; our kernel resets the SYN-ACK, so no
+   * connection is made and the real server's application sees nothing.
+   * About half a connect's kernel work. Needs CAP_NET_RAW and an address
+   * literal; otherwise a full connect. A host or network unreachable is a
+   * timeout here (no ICMP is read). Default false, as ldirectord.
+   */
+  halfOpen?: boolean;
 }
 
 const DETAIL_BYTES = 200;
@@ -165,10 +174,16 @@ export function checkConnect(
     let handle: number | undefined;
     const p = new Promise<CheckResult>((resolve) => {
       const onAbort = () => c.cancel(handle as number);
-      handle = c.start(target, timeoutMs, reset, (r) => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(r);
-      });
+      handle = c.start(
+        target,
+        timeoutMs,
+        reset,
+        (r) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(r);
+        },
+        options.halfOpen ?? false,
+      );
       if (handle !== undefined) signal?.addEventListener('abort', onAbort);
     });
     if (handle !== undefined) return p;

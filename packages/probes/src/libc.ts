@@ -11,13 +11,23 @@ export const AF_INET = 2;
 export const AF_INET6 = 10;
 export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;
+export const SOCK_RAW = 3;
 export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
 export const IPPROTO_ICMP = 1;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_IPV6 = 41;
+/** IPv6 raw sockets: the kernel computes (and checks) the checksum at this offset. */
+export const IPV6_CHECKSUM = 7;
+export const IPV6_V6ONLY = 26;
 export const IPPROTO_ICMPV6 = 58;
 export const SOL_SOCKET = 1;
 export const SO_ERROR = 4;
 export const SO_LINGER = 13;
+export const SO_RCVBUF = 8;
+export const SO_RCVBUFFORCE = 33;
+export const SO_ATTACH_FILTER = 26;
+export const MSG_DONTWAIT = 0x40;
 export const EPOLL_CLOEXEC = 0o2000000;
 export const EPOLL_CTL_ADD = 1;
 export const EPOLLOUT = 4;
@@ -30,6 +40,19 @@ export const EPOLL_DATA_OFFSET = process.arch === 'x64' ? 4 : 8;
 export interface Libc {
   socket(domain: number, type: number, protocol: number): number;
   connect(fd: number, addr: Uint8Array, len: number): number;
+  bind(fd: number, addr: Uint8Array, len: number): number;
+  getsockname(fd: number, addr: Uint8Array, len: Uint8Array): number;
+  sendto(fd: number, buf: Uint8Array, len: number, flags: number, addr: Uint8Array, alen: number): number;
+  recvfrom(
+    fd: number,
+    buf: Uint8Array,
+    len: number,
+    flags: number,
+    addr: Uint8Array | null,
+    alen: Uint8Array | null,
+  ): number;
+  /** SO_ATTACH_FILTER with a classic BPF program (struct sock_fprog). */
+  attachFilter(fd: number, program: SocketFilter[]): number;
   getsockopt(fd: number, level: number, name: number, val: Uint8Array, len: Uint8Array): number;
   setsockopt(fd: number, level: number, name: number, val: Uint8Array, len: number): number;
   close(fd: number): number;
@@ -38,6 +61,14 @@ export interface Libc {
   epoll_ctl(epfd: number, op: number, fd: number, event: Uint8Array): number;
   epoll_wait(epfd: number, events: Uint8Array, max: number, timeoutMs: number): number;
   errno(): number;
+}
+
+/** One classic BPF instruction (struct sock_filter). */
+export interface SocketFilter {
+  code: number;
+  jt: number;
+  jf: number;
+  k: number;
 }
 
 let cached: Libc | string | undefined;
@@ -51,9 +82,24 @@ export function libc(): Libc | string {
     const koffi = require('koffi') as any;
     const lib = koffi.load('libc.so.6');
     const f = (decl: string) => lib.func(decl);
+    const filter = koffi.struct('lvs_ha_sock_filter', {
+      code: 'uint16_t',
+      jt: 'uint8_t',
+      jf: 'uint8_t',
+      k: 'uint32_t',
+    });
+    const fprog = koffi.struct('lvs_ha_sock_fprog', { len: 'uint16_t', filter: koffi.pointer(filter) });
+    const setFilter = lib.func('int setsockopt(int, int, int, const lvs_ha_sock_fprog *, uint32_t)');
+    const fprogSize = koffi.sizeof(fprog) as number;
     cached = {
       socket: f('int socket(int, int, int)'),
       connect: f('int connect(int, void *, uint32_t)'),
+      bind: f('int bind(int, void *, uint32_t)'),
+      getsockname: f('int getsockname(int, void *, void *)'),
+      sendto: f('long sendto(int, void *, size_t, int, void *, uint32_t)'),
+      recvfrom: f('long recvfrom(int, void *, size_t, int, void *, void *)'),
+      attachFilter: (fd: number, program: SocketFilter[]) =>
+        setFilter(fd, SOL_SOCKET, SO_ATTACH_FILTER, { len: program.length, filter: program }, fprogSize),
       getsockopt: f('int getsockopt(int, int, int, void *, void *)'),
       setsockopt: f('int setsockopt(int, int, int, void *, uint32_t)'),
       close: f('int close(int)'),
@@ -76,4 +122,4 @@ export function errnoName(errno: number): string {
   return errnoNames.get(errno) ?? `errno ${errno}`;
 }
 
-export const { EACCES, EPERM, EINPROGRESS, EINTR } = constants.errno;
+export const { EACCES, EPERM, EINPROGRESS, EAGAIN } = constants.errno;

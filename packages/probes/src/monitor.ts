@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { CheckResult, CheckTarget } from './check.js';
-import { connector } from './connector.js';
+import { connector, type Peer } from './connector.js';
 import { type CheckSpec, type CheckType, ldirectordTimeouts, runCheck } from './dispatch.js';
 import { maintenanceFile } from './maintenance.js';
 import { CheckPool } from './pool.js';
@@ -108,6 +108,8 @@ interface Plan {
   spec: CheckSpec;
   target: CheckTarget;
   negotiate: boolean;
+  /** The Connector's view of the target (connect checks on the fast path), looked up once per plan. */
+  peer?: Peer | null;
 }
 
 /** The checks the Monitor runs by default: dispatch's runCheck. */
@@ -292,10 +294,17 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
       // The hot path of a large fleet: no promise, no AbortSignal listener per check.
       const c = connector();
       if (typeof c !== 'string') {
-        const handle = c.start(p.target, (p.spec.timeout as number) * 1000, p.spec.reset ?? false, (r) => {
-          e.handle = undefined;
-          this.finish(e, p, r, false);
-        });
+        if (p.peer === undefined) p.peer = c.peer(p.target.host, p.target.port);
+        const handle = c.start(
+          p.peer ?? p.target,
+          (p.spec.timeout as number) * 1000,
+          p.spec.reset ?? false,
+          (r) => {
+            e.handle = undefined;
+            this.finish(e, p, r, false);
+          },
+          p.spec.halfOpen ?? false,
+        );
         if (handle !== undefined) {
           if (handle !== 0) e.handle = handle;
           return;

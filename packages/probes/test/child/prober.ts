@@ -2,6 +2,7 @@
 // stdin line, one JSON answer per stdout line; Monitor transitions are
 // written as they happen.
 import { createInterface } from 'node:readline';
+import { connector } from '../../src/connector.js';
 import {
   checkConnect,
   checkHttp,
@@ -36,6 +37,13 @@ async function handle(req: Req): Promise<unknown> {
       monitor = new Monitor(req.servers as MonitoredServer[], req.monitorOptions as MonitorOptions);
       monitor.on('transition', (tr) => out({ event: 'transition', ...tr }));
       return 'started';
+    }
+    case 'halfOpen': {
+      // Which port the half-open checks of this family use, or why there are none.
+      const c = connector();
+      if (typeof c === 'string') return { unavailable: c };
+      const why = c.halfOpenUnavailable(req.family as 4 | 6);
+      return why ? { unavailable: why } : { port: c.halfOpenPort(req.family as 4 | 6) };
     }
     case 'states':
       return monitor?.states();

@@ -16,11 +16,12 @@ export interface Prober {
   close(): Promise<void>;
 }
 
-export async function startProber(ns: Netns): Promise<Prober> {
+/** `wrap` goes before node (setpriv, to run the prober without a capability). */
+export async function startProber(ns: Netns, wrap: readonly string[] = []): Promise<Prober> {
   // Netns.spawn() closes stdin; the requests go there.
   const proc: ChildProcess = spawn(
     'ip',
-    ['netns', 'exec', ns.name, process.execPath, '--import', 'tsx', child],
+    ['netns', 'exec', ns.name, ...wrap, process.execPath, '--import', 'tsx', child],
     {
       cwd: pkg,
       stdio: ['pipe', 'pipe', 'pipe'],
