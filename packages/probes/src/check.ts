@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { connector } from './connector.js';
+import { connector, type ExchangeResult } from './connector.js';
 
 /** Why a check failed, in the words an operator reads in the log. */
 export type CheckReason =
@@ -91,29 +91,47 @@ function classify(err: NodeJS.ErrnoException): CheckReason {
   }
 }
 
+type ExchangeOptions = {
+  tls: boolean;
+  send?: string;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  readUntilClose: boolean;
+  reset?: boolean;
+};
+
 /**
  * Opens a connection (TLS when asked), optionally writes `send`, and collects
- * what the server says until it closes or `enough` is satisfied. One timer
- * covers the whole exchange, as ldirectord's alarm() does.
+ * what the server says until it closes. One timer covers the whole exchange,
+ * as ldirectord's alarm() does. Plain TCP to an address literal goes through
+ * the Connector (no net.Socket); TLS and host names through Node's sockets.
  */
-function exchange(
-  target: CheckTarget,
-  o: {
-    tls: boolean;
-    send?: string;
-    timeoutMs: number;
-    signal?: AbortSignal;
-    readUntilClose: boolean;
-    reset?: boolean;
-  },
-): Promise<{ ok: true; data: Buffer } | { ok: false; reason: CheckReason; detail: string }> {
+function exchange(target: CheckTarget, o: ExchangeOptions): Promise<ExchangeResult> {
+  const c = o.tls || !o.readUntilClose || o.signal?.aborted ? 'not here' : connector();
+  if (typeof c !== 'string') {
+    let handle: number | undefined;
+    const signal = o.signal;
+    const p = new Promise<ExchangeResult>((resolve) => {
+      const onAbort = () => c.cancel(handle as number);
+      handle = c.exchange(target, Buffer.from(o.send ?? '', 'latin1'), o.timeoutMs, (r) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(r);
+      });
+      if (handle !== undefined) signal?.addEventListener('abort', onAbort);
+    });
+    if (handle !== undefined) return p;
+  }
+  return exchangeWithNet(target, o);
+}
+
+function exchangeWithNet(target: CheckTarget, o: ExchangeOptions): Promise<ExchangeResult> {
   return new Promise((resolve) => {
     let done = false;
     const chunks: Buffer[] = [];
     const sock: Socket = o.tls
       ? tlsConnect({ host: target.host, port: target.port, rejectUnauthorized: false, servername: undefined })
       : netConnect({ host: target.host, port: target.port });
-    const finish = (r: { ok: true; data: Buffer } | { ok: false; reason: CheckReason; detail: string }) => {
+    const finish = (r: ExchangeResult) => {
       if (done) return;
       done = true;
       clearTimeout(timer);

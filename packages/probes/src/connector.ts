@@ -18,13 +18,16 @@ import type { CheckReason, CheckResult, CheckTarget } from './check.js';
 import {
   AF_INET,
   AF_INET6,
+  EAGAIN,
   EINPROGRESS,
   EPOLL_CLOEXEC,
   EPOLL_CTL_ADD,
+  EPOLL_CTL_MOD,
   EPOLL_DATA_OFFSET,
   EPOLL_EVENT_SIZE,
   EPOLLERR,
   EPOLLHUP,
+  EPOLLIN,
   EPOLLOUT,
   errnoName,
   IPPROTO_IPV6,
@@ -63,6 +66,19 @@ const RAW_RCVBUF = 4 << 20;
 
 export type ConnectDone = (r: CheckResult) => void;
 
+/** What a connection said before the server closed it, or why there is nothing. */
+export type ExchangeResult = { ok: true; data: Buffer } | { ok: false; reason: CheckReason; detail: string };
+export type ExchangeDone = (r: ExchangeResult) => void;
+
+/** A connection that sends a request and reads the answer until the server closes (HTTP/1.0, simpletcp). */
+interface Exchange {
+  send: Uint8Array;
+  sent: number;
+  connected: boolean;
+  chunks: Buffer[];
+  done: ExchangeDone;
+}
+
 /** A real server's address as the sockets want it, computed once. */
 export interface Peer {
   host: string;
@@ -85,6 +101,8 @@ interface InFlight {
   reset: boolean;
   peer: Peer;
   done: ConnectDone;
+  /** Set when the connection carries a request (`exchange()`), not only a connect. */
+  x?: Exchange;
 }
 
 /** Entries added with the same delay come due in the order they were added: a FIFO is their queue. */
@@ -296,7 +314,8 @@ export class Connector {
   private readonly deadlines = new Map<number, DueQueue>();
   private readonly retransmits = SYN_RETRANSMIT_MS.map((ms) => new DueQueue(ms));
   private readonly peers = new Map<string, Peer | null>();
-  private readonly finished: [ConnectDone, CheckResult][] = [];
+  private readonly finished: [(r: never) => void, CheckResult | ExchangeResult][] = [];
+  private readonly readBuf = new Uint8Array(65536);
   private readonly halfOpen: (HalfOpen | string | undefined)[] = [];
   private inFlight = 0;
   private seq = 0;
@@ -390,38 +409,75 @@ export class Connector {
       const h = this.halfOpenFor(peer.family);
       if (typeof h !== 'string') return this.startHalfOpen(h, peer, timeoutMs, done);
     }
-    const c = this.c;
     const start = performance.now();
-    const fd = c.socket(
-      peer.family === 6 ? AF_INET6 : AF_INET,
-      SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-      0,
-    );
-    if (fd < 0) return this.failNow(done, start, 'error', `socket: ${errnoName(c.errno())}`);
-    if (c.connect(fd, peer.sa, peer.sa.length) < 0) {
-      const errno = c.errno();
-      if (errno !== EINPROGRESS) {
-        c.close(fd);
-        return this.failNow(
-          done,
-          start,
-          classify(errno),
-          `connect ${errnoName(errno)} ${peer.host}:${peer.port}`,
-        );
-      }
-    }
-    this.eventSet.setInt32(EPOLL_DATA_OFFSET, fd, true);
-    if (c.epoll_ctl(this.ep, EPOLL_CTL_ADD, fd, this.event) < 0) {
-      const errno = c.errno();
-      c.close(fd);
-      return this.failNow(done, start, 'error', `epoll_ctl: ${errnoName(errno)}`);
-    }
+    const fd = this.open(peer, start, done);
+    if (fd < 0) return 0;
     const seq = this.nextSeq();
     this.byFd[fd] = { seq, start, reset, peer, done };
     this.deadline(timeoutMs).push(fd, seq, start + timeoutMs);
     this.inFlight++;
     this.schedule();
     return seq * HANDLE_SEQ + fd;
+  }
+
+  /**
+   * Connects to `target`, sends `send`, and collects what the server says
+   * until it closes the connection; `done` is called once, never before this
+   * returns. One deadline covers the whole exchange, as ldirectord's alarm()
+   * does. Returns a handle for `cancel`, or undefined when the host is not an
+   * address literal (the caller uses net.Socket).
+   */
+  exchange(target: CheckTarget, send: Uint8Array, timeoutMs: number, done: ExchangeDone): number | undefined {
+    const peer = this.peer(target.host, target.port);
+    if (!peer) return undefined;
+    const start = performance.now();
+    const fail: ConnectDone = (r) => done({ ok: false, reason: r.reason ?? 'error', detail: r.detail });
+    const fd = this.open(peer, start, fail);
+    if (fd < 0) return 0;
+    const seq = this.nextSeq();
+    this.byFd[fd] = {
+      seq,
+      start,
+      reset: false,
+      peer,
+      done: fail,
+      x: { send, sent: 0, connected: false, chunks: [], done },
+    };
+    this.deadline(timeoutMs).push(fd, seq, start + timeoutMs);
+    this.inFlight++;
+    this.schedule();
+    return seq * HANDLE_SEQ + fd;
+  }
+
+  /** A non-blocking socket connecting to `peer`, in the epoll set; -1 (and `done` called later) when that failed. */
+  private open(peer: Peer, start: number, done: ConnectDone): number {
+    const c = this.c;
+    const fd = c.socket(
+      peer.family === 6 ? AF_INET6 : AF_INET,
+      SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+      0,
+    );
+    if (fd < 0) {
+      this.failNow(done, start, 'error', `socket: ${errnoName(c.errno())}`);
+      return -1;
+    }
+    if (c.connect(fd, peer.sa, peer.sa.length) < 0) {
+      const errno = c.errno();
+      if (errno !== EINPROGRESS) {
+        c.close(fd);
+        this.failNow(done, start, classify(errno), `connect ${errnoName(errno)} ${peer.host}:${peer.port}`);
+        return -1;
+      }
+    }
+    this.eventSet.setUint32(0, EPOLLOUT | EPOLLERR | EPOLLHUP, true);
+    this.eventSet.setInt32(EPOLL_DATA_OFFSET, fd, true);
+    if (c.epoll_ctl(this.ep, EPOLL_CTL_ADD, fd, this.event) < 0) {
+      const errno = c.errno();
+      c.close(fd);
+      this.failNow(done, start, 'error', `epoll_ctl: ${errnoName(errno)}`);
+      return -1;
+    }
+    return fd;
   }
 
   private startHalfOpen(h: HalfOpen, peer: Peer, timeoutMs: number, done: ConnectDone): number {
@@ -495,7 +551,8 @@ export class Connector {
     if (code < HALF_OPEN_CODE) {
       const f = this.byFd[code];
       if (!f || f.seq !== seq) return;
-      this.end(code, f, r(f.start));
+      if (f.x) this.endExchange(code, f, { ok: false, reason: 'error', detail: 'aborted' });
+      else this.end(code, f, r(f.start));
     } else {
       const v = code - HALF_OPEN_CODE;
       const h = this.halfOpen[v >= SLOTS ? 6 : 4];
@@ -539,6 +596,67 @@ export class Connector {
     this.byFd[fd] = undefined;
     this.inFlight--;
     this.finished.push([f.done, r]);
+  }
+
+  private endExchange(fd: number, f: InFlight, r: ExchangeResult): undefined {
+    this.c.close(fd);
+    this.byFd[fd] = undefined;
+    this.inFlight--;
+    this.finished.push([(f.x as Exchange).done, r]);
+  }
+
+  /** One turn of an exchange whose socket is ready: finish connecting, write what is left, read what came. */
+  private step(fd: number, f: InFlight, x: Exchange): undefined {
+    const c = this.c;
+    if (!x.connected) {
+      c.getsockopt(fd, SOL_SOCKET, SO_ERROR, this.soError, this.soErrorLen);
+      const errno = (this.soError[0] as number) | ((this.soError[1] as number) << 8);
+      if (errno !== 0)
+        return this.endExchange(fd, f, {
+          ok: false,
+          reason: classify(errno),
+          detail: `connect ${errnoName(errno)} ${f.peer.host}:${f.peer.port}`,
+        });
+      x.connected = true;
+      if (x.send.length === 0) this.awaitAnswer(fd);
+    }
+    if (x.sent < x.send.length) {
+      const n = c.write(fd, x.sent === 0 ? x.send : x.send.subarray(x.sent), x.send.length - x.sent);
+      if (n < 0) {
+        const errno = c.errno();
+        if (errno === EAGAIN) return;
+        return this.endExchange(fd, f, {
+          ok: false,
+          reason: classify(errno),
+          detail: `write ${errnoName(errno)}`,
+        });
+      }
+      x.sent += n;
+      if (x.sent < x.send.length) return;
+      this.awaitAnswer(fd);
+    }
+    for (;;) {
+      const n = c.read(fd, this.readBuf, this.readBuf.length);
+      if (n > 0) {
+        x.chunks.push(Buffer.from(this.readBuf.subarray(0, n)));
+        continue;
+      }
+      if (n === 0) return this.endExchange(fd, f, { ok: true, data: Buffer.concat(x.chunks) });
+      const errno = c.errno();
+      if (errno === EAGAIN) return;
+      return this.endExchange(fd, f, {
+        ok: false,
+        reason: classify(errno),
+        detail: `read ${errnoName(errno)} ${f.peer.host}:${f.peer.port}`,
+      });
+    }
+  }
+
+  /** Everything is sent: from now on the socket matters when it is readable. */
+  private awaitAnswer(fd: number): void {
+    this.eventSet.setUint32(0, EPOLLIN | EPOLLERR | EPOLLHUP, true);
+    this.eventSet.setInt32(EPOLL_DATA_OFFSET, fd, true);
+    this.c.epoll_ctl(this.ep, EPOLL_CTL_MOD, fd, this.event);
   }
 
   private endHalfOpen(h: HalfOpen, slot: number, r: CheckResult): void {
@@ -585,6 +703,10 @@ export class Connector {
         const fd = this.eventView.getInt32(i * EPOLL_EVENT_SIZE + EPOLL_DATA_OFFSET, true);
         const f = this.byFd[fd];
         if (!f) continue;
+        if (f.x) {
+          this.step(fd, f, f.x);
+          continue;
+        }
         c.getsockopt(fd, SOL_SOCKET, SO_ERROR, this.soError, this.soErrorLen);
         const errno = (this.soError[0] as number) | ((this.soError[1] as number) << 8);
         const durationMs = now - f.start;
@@ -611,7 +733,13 @@ export class Connector {
         const seq = q.seqs[q.head] as number;
         if (id >= 0) {
           const f = this.byFd[id];
-          if (f && f.seq === seq)
+          if (f?.x && f.seq === seq)
+            this.endExchange(id, f, {
+              ok: false,
+              reason: 'timeout',
+              detail: Buffer.concat(f.x.chunks).subarray(0, 200).toString('latin1'),
+            });
+          else if (f && f.seq === seq)
             this.end(id, f, {
               ok: false,
               reason: 'timeout',
@@ -657,7 +785,7 @@ export class Connector {
   private flush(): void {
     // Called back after the bookkeeping, so a callback may start the next check at once.
     const list = this.finished.splice(0);
-    for (const [done, r] of list) done(r);
+    for (const [done, r] of list) (done as (r: CheckResult | ExchangeResult) => void)(r);
   }
 }
 

@@ -30,6 +30,8 @@ export const SO_ATTACH_FILTER = 26;
 export const MSG_DONTWAIT = 0x40;
 export const EPOLL_CLOEXEC = 0o2000000;
 export const EPOLL_CTL_ADD = 1;
+export const EPOLL_CTL_MOD = 3;
+export const EPOLLIN = 1;
 export const EPOLLOUT = 4;
 export const EPOLLERR = 8;
 export const EPOLLHUP = 16;
@@ -56,6 +58,8 @@ export interface Libc {
   getsockopt(fd: number, level: number, name: number, val: Uint8Array, len: Uint8Array): number;
   setsockopt(fd: number, level: number, name: number, val: Uint8Array, len: number): number;
   close(fd: number): number;
+  read(fd: number, buf: Uint8Array, len: number): number;
+  write(fd: number, buf: Uint8Array, len: number): number;
   inet_pton(af: number, text: string, dst: Uint8Array): number;
   epoll_create1(flags: number): number;
   epoll_ctl(epfd: number, op: number, fd: number, event: Uint8Array): number;
@@ -103,6 +107,8 @@ export function libc(): Libc | string {
       getsockopt: f('int getsockopt(int, int, int, void *, void *)'),
       setsockopt: f('int setsockopt(int, int, int, void *, uint32_t)'),
       close: f('int close(int)'),
+      read: f('long read(int, void *, size_t)'),
+      write: f('long write(int, void *, size_t)'),
       inet_pton: f('int inet_pton(int, const char *, void *)'),
       epoll_create1: f('int epoll_create1(int)'),
       epoll_ctl: f('int epoll_ctl(int, int, int, void *)'),

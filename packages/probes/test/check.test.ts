@@ -147,6 +147,42 @@ describe('http negotiate', () => {
     expect(r).toMatchObject({ ok: false, reason: 'timeout' });
     expect(r.durationMs).toBeGreaterThanOrEqual(290);
   });
+  it('reads a response of many reads whole, and one cut short by a reset is refused', async () => {
+    const big = createNetServer((sock) =>
+      sock.once('data', () => {
+        sock.write('HTTP/1.0 200 OK\r\n\r\n');
+        sock.write('x'.repeat(3 << 20));
+        sock.end('Apache Server Status at the end');
+      }),
+    );
+    const cut = createNetServer((sock) =>
+      sock.once('data', () => sock.write('HTTP/1.0 200 OK\r\n\r\npartial', () => sock.resetAndDestroy())),
+    );
+    await Promise.all([big, cut].map((s) => new Promise<void>((r) => s.listen(0, HOST, () => r()))));
+    try {
+      const r = await checkHttp({ host: HOST, port: port(big) }, { receive: 'Status at the end$' });
+      expect(r).toMatchObject({ ok: true });
+      expect(await checkHttp({ host: HOST, port: port(cut) })).toMatchObject({
+        ok: false,
+        reason: 'refused',
+      });
+    } finally {
+      for (const s of [big, cut]) s.close();
+    }
+  });
+  it('a timeout shows the first bytes the server sent', async () => {
+    const slow = createNetServer((sock) =>
+      sock.once('data', () => sock.write('HTTP/1.0 200 OK\r\nX-Slow: yes\r\n')),
+    );
+    await new Promise<void>((r) => slow.listen(0, HOST, () => r()));
+    try {
+      const r = await checkHttp({ host: HOST, port: port(slow) }, { timeout: 0.3 });
+      expect(r).toMatchObject({ ok: false, reason: 'timeout' });
+      expect(r.detail).toBe('HTTP/1.0 200 OK\r\nX-Slow: yes\r\n');
+    } finally {
+      slow.close();
+    }
+  });
   it('is refused when stopped', async () => {
     expect(await checkHttp({ host: HOST, port: await freePort() })).toMatchObject({
       ok: false,
