@@ -410,9 +410,9 @@ export class Connector {
       if (typeof h !== 'string') return this.startHalfOpen(h, peer, timeoutMs, done);
     }
     const start = performance.now();
-    const fd = this.open(peer, start, done);
-    if (fd < 0) return 0;
     const seq = this.nextSeq();
+    const fd = this.open(peer, seq, start, done);
+    if (fd < 0) return 0;
     this.byFd[fd] = { seq, start, reset, peer, done };
     this.deadline(timeoutMs).push(fd, seq, start + timeoutMs);
     this.inFlight++;
@@ -432,9 +432,9 @@ export class Connector {
     if (!peer) return undefined;
     const start = performance.now();
     const fail: ConnectDone = (r) => done({ ok: false, reason: r.reason ?? 'error', detail: r.detail });
-    const fd = this.open(peer, start, fail);
-    if (fd < 0) return 0;
     const seq = this.nextSeq();
+    const fd = this.open(peer, seq, start, fail);
+    if (fd < 0) return 0;
     this.byFd[fd] = {
       seq,
       start,
@@ -450,7 +450,7 @@ export class Connector {
   }
 
   /** A non-blocking socket connecting to `peer`, in the epoll set; -1 (and `done` called later) when that failed. */
-  private open(peer: Peer, start: number, done: ConnectDone): number {
+  private open(peer: Peer, seq: number, start: number, done: ConnectDone): number {
     const c = this.c;
     const fd = c.socket(
       peer.family === 6 ? AF_INET6 : AF_INET,
@@ -469,8 +469,7 @@ export class Connector {
         return -1;
       }
     }
-    this.eventSet.setUint32(0, EPOLLOUT | EPOLLERR | EPOLLHUP, true);
-    this.eventSet.setInt32(EPOLL_DATA_OFFSET, fd, true);
+    this.setEvent(EPOLLOUT | EPOLLERR | EPOLLHUP, fd, seq);
     if (c.epoll_ctl(this.ep, EPOLL_CTL_ADD, fd, this.event) < 0) {
       const errno = c.errno();
       c.close(fd);
@@ -618,7 +617,7 @@ export class Connector {
           detail: `connect ${errnoName(errno)} ${f.peer.host}:${f.peer.port}`,
         });
       x.connected = true;
-      if (x.send.length === 0) this.awaitAnswer(fd);
+      if (x.send.length === 0) this.awaitAnswer(fd, f.seq);
     }
     if (x.sent < x.send.length) {
       const n = c.write(fd, x.sent === 0 ? x.send : x.send.subarray(x.sent), x.send.length - x.sent);
@@ -633,7 +632,7 @@ export class Connector {
       }
       x.sent += n;
       if (x.sent < x.send.length) return;
-      this.awaitAnswer(fd);
+      this.awaitAnswer(fd, f.seq);
     }
     for (;;) {
       const n = c.read(fd, this.readBuf, this.readBuf.length);
@@ -653,10 +652,21 @@ export class Connector {
   }
 
   /** Everything is sent: from now on the socket matters when it is readable. */
-  private awaitAnswer(fd: number): void {
-    this.eventSet.setUint32(0, EPOLLIN | EPOLLERR | EPOLLHUP, true);
-    this.eventSet.setInt32(EPOLL_DATA_OFFSET, fd, true);
+  private awaitAnswer(fd: number, seq: number): void {
+    this.setEvent(EPOLLIN | EPOLLERR | EPOLLHUP, fd, seq);
     this.c.epoll_ctl(this.ep, EPOLL_CTL_MOD, fd, this.event);
+  }
+
+  /**
+   * The epoll_event to register: the fd and the check's seq. An fd number
+   * is reused as soon as it is closed, and a registration outlives close()
+   * while a forked child still holds the socket: the seq tells such a stale
+   * event from the new check's.
+   */
+  private setEvent(events: number, fd: number, seq: number): void {
+    this.eventSet.setUint32(0, events, true);
+    this.eventSet.setInt32(EPOLL_DATA_OFFSET, fd, true);
+    this.eventSet.setInt32(EPOLL_DATA_OFFSET + 4, seq, true);
   }
 
   private endHalfOpen(h: HalfOpen, slot: number, r: CheckResult): void {
@@ -700,9 +710,10 @@ export class Connector {
     for (;;) {
       const n = c.epoll_wait(this.ep, this.events, MAX_EVENTS, 0);
       for (let i = 0; i < n; i++) {
-        const fd = this.eventView.getInt32(i * EPOLL_EVENT_SIZE + EPOLL_DATA_OFFSET, true);
+        const at = i * EPOLL_EVENT_SIZE + EPOLL_DATA_OFFSET;
+        const fd = this.eventView.getInt32(at, true);
         const f = this.byFd[fd];
-        if (!f) continue;
+        if (!f || f.seq !== this.eventView.getInt32(at + 4, true)) continue;
         if (f.x) {
           this.step(fd, f, f.x);
           continue;
