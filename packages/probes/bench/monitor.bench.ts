@@ -52,7 +52,7 @@ describe.runIf(caps.root && caps.netns)('Monitor vs ldirectord (namespace loopba
         for (const a of rows.filter((x) => x.who.startsWith('lvs-ha'))) {
           const b = rows.find((x) => x.kind === a.kind && x.who.startsWith('ldirectord'));
           if (b)
-            out += `  CPU per check, ldirectord / ${a.who} (${a.kind === 'tcp' ? 'connect' : 'http'}) = ${(b.cpuMsPer1000Checks / a.cpuMsPer1000Checks).toFixed(1)}x\n`;
+            out += `  CPU per check, ldirectord / ${a.who} (${a.servers} ${a.kind === 'tcp' ? 'connect' : 'http'}) = ${(b.cpuMsPer1000Checks / a.cpuMsPer1000Checks).toFixed(1)}x\n`;
         }
         process.stdout.write(out);
       } finally {
