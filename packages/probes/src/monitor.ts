@@ -61,9 +61,10 @@ export interface MonitorOptions {
   /** Checks in flight at once across all servers (default 256). */
   concurrency?: number;
   /**
-   * Checks do not fire in lock-step: each delay is the interval ± half this
-   * fraction of it, at random (default 0.1: 0.95–1.05 × the interval). The
-   * mean period stays the interval.
+   * Checks do not fire in lock-step: each period is the interval shortened
+   * by up to this fraction of it, at random (default 0.1: 0.9–1 × the
+   * interval). Never longer, so the interval bounds how long a dead server
+   * goes unnoticed; the mean period is (1 - jitter/2) × the interval.
    */
   jitter?: number;
   /** ldirectord's maintenancedir: a file named IP:port or IP (or a host name) here takes the server down without a check. */
@@ -367,7 +368,7 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
     const interval = (e.cfg.interval ?? 10) * 1000;
     const delay = Math.max(
       0,
-      interval * (1 + this.o.jitter * (this.o.random() - 0.5)) - (performance.now() - e.startedAt),
+      interval * (1 - this.o.jitter * this.o.random()) - (performance.now() - e.startedAt),
     );
     e.timer = this.o.setTimer(e.wake, delay);
   }

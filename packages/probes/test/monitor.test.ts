@@ -131,6 +131,26 @@ describe('Monitor with fake checks and a fake clock', () => {
     m.stop();
   });
 
+  it('jitter only shortens the period: between (1 - jitter) and 1 times the interval', async () => {
+    const clock = fakeClock();
+    const draws = [0, 0.5, 0.999];
+    const m = new Monitor(
+      draws.map((_, i) => server(`rs${i}`, { interval: 2 })),
+      { ...clock, jitter: 0.2, random: () => draws.shift() as number, check: async () => ok },
+    );
+    await flush();
+    const delays = [...clock.timers].map((t) => t.ms).sort((a, b) => b - a);
+    expect(delays).toHaveLength(3);
+    // The check took a moment, which comes off the period.
+    expect(delays[0]).toBeGreaterThan(1990);
+    expect(delays[0]).toBeLessThanOrEqual(2000);
+    expect(delays[1]).toBeGreaterThan(1790);
+    expect(delays[1]).toBeLessThanOrEqual(1800);
+    expect(delays[2]).toBeGreaterThan(1590);
+    expect(delays[2]).toBeLessThanOrEqual(1600.4);
+    m.stop();
+  });
+
   it('an up server refused once is re-checked immediately before its interval', async () => {
     const clock = fakeClock();
     const script = [ok, refused, refused];
