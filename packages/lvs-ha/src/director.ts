@@ -1,0 +1,272 @@
+// The Director: what ldirectord does on the director that holds the VIP.
+// It checks the real servers of an ldirectord.cf (the probes Monitor) and
+// keeps the kernel's IPVS table to what ldirectord would have made of their
+// health (directorTable), by reconciling: the fewest operations, only on the
+// virtual services the file names. A failed or refused change is reported
+// and tried again; nothing already in the table is dropped because of it.
+import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { LdResolvedConfig } from '@lvs-ha/ha-config';
+import type { Ipvs, Operation, Service, ServiceKey, TableService } from '@lvs-ha/ipvs';
+import { Monitor, type MonitorOptions, monitorFromLdirectord, type Transition } from '@lvs-ha/probes';
+import { directorTable, serviceKeyOfVirtual, type VirtualStatus } from './director-table.js';
+
+/** What the Director needs of the IPVS binding (an `Ipvs`, or a stand-in in tests). */
+export type DirectorIpvs = Pick<Ipvs, 'getTable' | 'reconcile'>;
+
+export interface DirectorOptions {
+  ipvs: DirectorIpvs;
+  /** Monitor options (threads, concurrency, jitter…); maintenancedir comes from the file. */
+  monitor?: Omit<MonitorOptions, 'maintenancedir'>;
+  /** Milliseconds before a failed change of the table is tried again (default 1000). */
+  retryMs?: number;
+  /** Runs ldirectord's fallbackcommand (default: `/bin/sh -c`). */
+  runCommand?: (command: string) => void;
+}
+
+export type DirectorErrorCode = 'IPVS_READ' | 'IPVS_APPLY' | 'NOT_STARTED';
+
+export class DirectorError extends Error {
+  override readonly name = 'DirectorError';
+  constructor(
+    readonly code: DirectorErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface DirectorTransition extends Transition {
+  /** ldirectord's id of the virtual service (tcp:192.0.2.50:80, fwm:7). */
+  virtual: string;
+  real: { address: string; port: number };
+}
+
+export interface Applied {
+  /** The operations sent (empty when the table was already right). */
+  operations: Operation[];
+  status: VirtualStatus[];
+}
+
+type Events = {
+  transition: [DirectorTransition];
+  applied: [Applied];
+  error: [DirectorError];
+};
+
+const sameKey = (s: Service | TableService, k: ServiceKey) =>
+  k.fwmark !== undefined
+    ? s.fwmark === k.fwmark && s.family === (k.family ?? 'inet')
+    : s.protocol === k.protocol && s.address === k.address && s.port === k.port;
+
+/** Runs the checks of an ldirectord.cf and keeps the IPVS table in step with them. */
+export class Director extends EventEmitter<Events> {
+  private config: LdResolvedConfig | undefined;
+  private monitor: Monitor | undefined;
+  private readonly byId = new Map<string, { virtual: string; address: string; port: number }>();
+  /** Virtual services this Director answers for: every one the file names now, and those it named before a reload. */
+  private owned: ServiceKey[] = [];
+  private applying: Promise<void> | undefined;
+  private again = false;
+  private retry: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private last: VirtualStatus[] = [];
+  private readonly fallbackCommandState = new Map<string, 'start' | 'stop'>();
+
+  constructor(private readonly o: DirectorOptions) {
+    super();
+  }
+
+  /** Reads the table, starts the checks and brings the table to what the file and the checks say. */
+  async start(config: LdResolvedConfig): Promise<Applied> {
+    if (this.monitor) throw new Error('the Director is already started');
+    this.config = config;
+    this.owned = this.keysOf(config);
+    const { servers, options } = this.index(config);
+    this.monitor = new Monitor(servers, { ...this.o.monitor, ...options });
+    this.monitor.on('transition', (t) => {
+      const where = this.byId.get(t.id);
+      if (where)
+        this.emit('transition', {
+          ...t,
+          virtual: where.virtual,
+          real: { address: where.address, port: where.port },
+        });
+      this.schedule();
+    });
+    return this.applyNow();
+  }
+
+  /** A changed ldirectord.cf: unchanged real servers keep their state; virtual services no longer named are removed. */
+  async reload(config: LdResolvedConfig): Promise<Applied> {
+    if (!this.monitor) throw new DirectorError('NOT_STARTED', 'reload() before start()');
+    const before = this.owned;
+    this.config = config;
+    const now = this.keysOf(config);
+    this.owned = [...now, ...before.filter((k) => !now.some((n) => JSON.stringify(n) === JSON.stringify(k)))];
+    const { servers } = this.index(config);
+    this.monitor.reconfigure(servers);
+    const applied = await this.applyNow();
+    this.owned = now;
+    return applied;
+  }
+
+  /**
+   * Stops the checks. With ldirectord's cleanstop (the default, per virtual
+   * service) the virtual services are removed from the table; otherwise the
+   * table stays as it is (a standby that must not disturb the peer, or a
+   * restart that should not drop connections).
+   */
+  async stop(): Promise<Operation[]> {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    this.monitor?.stop();
+    await this.applying;
+    const config = this.config;
+    if (!config) return [];
+    const clean = config.virtuals
+      .filter((v) => v.cleanstop.value)
+      .flatMap((v) => {
+        const k = serviceKeyOfVirtual(v);
+        return k ? [k] : [];
+      });
+    if (clean.length === 0) return [];
+    const r = await this.o.ipvs.reconcile([], { owned: (s) => clean.some((k) => sameKey(s, k)) });
+    if (r.errors.length > 0)
+      throw new DirectorError('IPVS_APPLY', `cleanstop: ${r.errors.map((e) => e.message).join('; ')}`);
+    return r.operations;
+  }
+
+  /** Where each virtual service stands after the last change of the table. */
+  status(): VirtualStatus[] {
+    return this.last;
+  }
+
+  /** The Monitor's view of every real server (up, last result, counts). */
+  states() {
+    return this.monitor?.states() ?? [];
+  }
+
+  private keysOf(config: LdResolvedConfig): ServiceKey[] {
+    return config.virtuals.flatMap((v) => {
+      const k = serviceKeyOfVirtual(v);
+      return k ? [k] : [];
+    });
+  }
+
+  private index(config: LdResolvedConfig) {
+    const m = monitorFromLdirectord(config);
+    this.byId.clear();
+    for (const s of m.servers)
+      this.byId.set(s.id, { virtual: s.virtual, address: s.target.host, port: s.target.port });
+    return m;
+  }
+
+  /** Transitions come in bursts: one change of the table per turn of the event loop, one at a time. */
+  private schedule(): void {
+    if (this.stopped) return;
+    if (this.applying) {
+      this.again = true;
+      return;
+    }
+    this.applying = new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+      this.apply().then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+  }
+
+  private async applyNow(): Promise<Applied> {
+    await this.applying;
+    const p = this.apply();
+    this.applying = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
+  }
+
+  private async apply(): Promise<Applied> {
+    const config = this.config as LdResolvedConfig;
+    const monitor = this.monitor as Monitor;
+    try {
+      let current: TableService[];
+      try {
+        current = await this.o.ipvs.getTable();
+      } catch (e) {
+        throw new DirectorError('IPVS_READ', `cannot read the IPVS table: ${(e as Error).message}`, {
+          cause: e,
+        });
+      }
+      const table = directorTable(
+        config,
+        (virtual, real) => monitor.state(`${virtual}/${real.address}:${real.port}`)?.up,
+        current,
+      );
+      const owned = this.owned;
+      let result: Awaited<ReturnType<DirectorIpvs['reconcile']>>;
+      try {
+        result = await this.o.ipvs.reconcile(table.services, {
+          current,
+          owned: (s) => owned.some((k) => sameKey(s, k)),
+        });
+      } catch (e) {
+        throw new DirectorError('IPVS_APPLY', `cannot change the IPVS table: ${(e as Error).message}`, {
+          cause: e,
+        });
+      }
+      this.last = table.status;
+      this.fallbackCommands(table.status);
+      const applied = { operations: result.operations, status: table.status };
+      if (result.errors.length > 0) {
+        // The kernel refused some changes (the others are made): say which, and try again.
+        this.fail(
+          new DirectorError(
+            'IPVS_APPLY',
+            `the kernel refused ${result.errors.length} of ${result.operations.length} changes: ${result.errors.map((e) => e.message).join('; ')}`,
+            { cause: result.errors[0] },
+          ),
+        );
+      } else this.emit('applied', applied);
+      return applied;
+    } catch (e) {
+      this.fail(e instanceof DirectorError ? e : new DirectorError('IPVS_APPLY', String(e), { cause: e }));
+      throw e;
+    } finally {
+      this.applying = undefined;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.schedule();
+      }
+    }
+  }
+
+  private fail(e: DirectorError): void {
+    if (this.listenerCount('error') > 0) this.emit('error', e);
+    if (this.stopped || this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.schedule();
+    }, this.o.retryMs ?? 1000);
+  }
+
+  /** ldirectord's do_fallback_command: `<command> start|stop <vip>:<port> <protocol>` when a service loses or regains its last real server. */
+  private fallbackCommands(status: VirtualStatus[]): void {
+    const config = this.config as LdResolvedConfig;
+    for (const st of status) {
+      const v = config.virtuals.find((x) => x.id === st.id);
+      const cmd = v?.fallbackcommand.value;
+      if (!v || !cmd) continue;
+      const want = st.up.length === 0 ? 'start' : 'stop';
+      if (this.fallbackCommandState.get(st.id) === want) continue;
+      this.fallbackCommandState.set(st.id, want);
+      const a = v.address;
+      const where = a.kind === 'fwmark' ? `${a.mark}:0` : `${a.host}:${a.port}`;
+      const line = `${cmd} ${want} ${where} ${v.protocol.value}`;
+      if (this.o.runCommand) this.o.runCommand(line);
+      else spawn('/bin/sh', ['-c', line], { stdio: 'ignore' }).on('error', () => {});
+    }
+  }
+}

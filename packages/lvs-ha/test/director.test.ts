@@ -1,0 +1,177 @@
+// The Director against real connect checks (listeners on loopback) and the
+// IPVS binding on the ipvs package's fake kernel (the kernel's own errnos),
+// so the table it keeps can be read back after every change.
+import { createServer, type Server } from 'node:net';
+import { parseLdirectordCfStrict, resolveLdirectordDefaults } from '@lvs-ha/ha-config';
+import { Ipvs, type TableService } from '@lvs-ha/ipvs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeKernel } from '../../ipvs/test/helpers/fake-kernel.js';
+import { type Applied, Director, type DirectorError, type DirectorTransition } from '../src/index.js';
+
+const resolve = (text: string) => resolveLdirectordDefaults(parseLdirectordCfStrict(text));
+
+async function listen(): Promise<Server & { port: number }> {
+  const s = createServer((c) => c.destroy());
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return Object.assign(s, { port: (s.address() as { port: number }).port });
+}
+const closed = (s: Server) => new Promise<void>((r) => s.close(() => r()));
+const cf = (a: number, b: number, extra = '') => `
+checkinterval = 1
+checktimeout = 1
+fallback = 127.0.0.9:80 gate
+${extra}
+virtual = 192.0.2.50:80
+	real = 127.0.0.1:${a} gate 5
+	real = 127.0.0.1:${b} gate 3
+	scheduler = wrr
+	checktype = connect
+`;
+const dests = (t: TableService[], port = 80) =>
+  t
+    .find((s) => s.port === port)
+    ?.destinations.map((d) => `${d.address}:${d.port}/${d.weight}`)
+    .sort();
+
+describe('Director', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const f of cleanup.splice(0).reverse()) await f();
+  });
+
+  async function setup(text: string, kernel = new FakeKernel()) {
+    const ipvs = await Ipvs.open({ transport: kernel });
+    const director = new Director({ ipvs, retryMs: 200 });
+    const applied: Applied[] = [];
+    const errors: DirectorError[] = [];
+    const transitions: DirectorTransition[] = [];
+    director.on('applied', (a) => applied.push(a));
+    director.on('error', (e) => errors.push(e));
+    director.on('transition', (t) => transitions.push(t));
+    cleanup.push(() => ipvs.close());
+    const until = async (pred: () => Promise<boolean> | boolean, ms = 5000) => {
+      const t0 = Date.now();
+      while (!(await pred())) {
+        if (Date.now() - t0 > ms) throw new Error('timed out');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    return { ipvs, director, applied, errors, transitions, until, config: resolve(text) };
+  }
+
+  it('keeps the table to the checks: both up, one down (removed), all down (fallback), back up', async () => {
+    const [a, b] = [await listen(), await listen()];
+    cleanup.push(
+      () => closed(a),
+      () => closed(b),
+    );
+    const { ipvs, director, until, transitions, config } = await setup(cf(a.port, b.port));
+    cleanup.push(async () => {
+      await director.stop();
+    });
+    // At start nothing is checked and nothing is in the table: the fallback serves.
+    const first = await director.start(config);
+    expect(first.status[0]).toMatchObject({ id: 'tcp:192.0.2.50:80', fallback: '127.0.0.9:80' });
+    expect(dests(await ipvs.getTable())).toEqual(['127.0.0.9:80/1']);
+    await until(
+      async () =>
+        dests(await ipvs.getTable())?.length === 2 && dests(await ipvs.getTable())?.[0] !== '127.0.0.9:80/1',
+    );
+    expect(dests(await ipvs.getTable())).toEqual([`127.0.0.1:${a.port}/5`, `127.0.0.1:${b.port}/3`].sort());
+
+    await closed(a);
+    await until(async () => dests(await ipvs.getTable())?.length === 1);
+    expect(dests(await ipvs.getTable())).toEqual([`127.0.0.1:${b.port}/3`]);
+    expect(transitions.find((t) => !t.up)).toMatchObject({
+      virtual: 'tcp:192.0.2.50:80',
+      real: { address: '127.0.0.1', port: a.port },
+      result: { reason: 'refused' },
+    });
+
+    await closed(b);
+    await until(async () => dests(await ipvs.getTable())?.[0] === '127.0.0.9:80/1');
+    expect(director.status()[0]?.fallback).toBe('127.0.0.9:80');
+
+    b.listen(b.port, '127.0.0.1');
+    await until(async () => dests(await ipvs.getTable())?.[0] === `127.0.0.1:${b.port}/3`);
+    expect(dests(await ipvs.getTable())).toEqual([`127.0.0.1:${b.port}/3`]);
+  });
+
+  it('leaves services it does not own alone; reload removes a virtual no longer named; stop cleans up', async () => {
+    const [a, b] = [await listen(), await listen()];
+    cleanup.push(
+      () => closed(a),
+      () => closed(b),
+    );
+    const text = `${cf(a.port, b.port)}
+virtual = 192.0.2.50:443
+	real = 127.0.0.1:${a.port} gate 1
+	checktype = connect
+`;
+    const { ipvs, director, until, config } = await setup(text);
+    cleanup.push(() => void director.stop().catch(() => {}));
+    await ipvs.addService({ protocol: 'tcp', address: '198.51.100.1', port: 25, scheduler: 'rr' });
+    await director.start(config);
+    await until(
+      async () =>
+        (await ipvs.getTable()).find((s) => s.port === 443)?.destinations[0]?.address === '127.0.0.1',
+    );
+    await until(async () => dests(await ipvs.getTable())?.length === 2);
+    expect((await ipvs.getTable()).map((s) => s.port).sort()).toEqual([25, 443, 80]);
+
+    await director.reload(resolve(cf(a.port, b.port)));
+    expect((await ipvs.getTable()).map((s) => s.port).sort()).toEqual([25, 80]);
+    // The unchanged real servers kept their state: no check needed to keep them.
+    expect(dests(await ipvs.getTable())).toEqual([`127.0.0.1:${a.port}/5`, `127.0.0.1:${b.port}/3`].sort());
+
+    const removed = await director.stop();
+    expect(removed).toEqual([{ op: 'delete-service', service: expect.objectContaining({ port: 80 }) }]);
+    expect((await ipvs.getTable()).map((s) => s.port)).toEqual([25]);
+  });
+
+  it('a change the kernel refuses is reported with its reason and tried again; the rest of the table stands', async () => {
+    const [a, b] = [await listen(), await listen()];
+    cleanup.push(
+      () => closed(a),
+      () => closed(b),
+    );
+    const text = `${cf(a.port, b.port)}
+virtual = 192.0.2.50:8080
+	real = 127.0.0.1:${a.port} gate 1
+	scheduler = nosuchsched
+	checktype = connect
+`;
+    const { ipvs, director, errors, until, config } = await setup(text);
+    cleanup.push(async () => {
+      await director.stop();
+    });
+    await director.start(config);
+    await until(() => errors.length >= 2); // the first attempt and a retry
+    expect(errors[0]).toMatchObject({ code: 'IPVS_APPLY', name: 'DirectorError' });
+    expect(errors[0]?.message).toMatch(/refused \d+ of \d+ changes/);
+    expect(errors[0]?.message).toMatch(/nosuchsched/);
+    await until(
+      async () =>
+        dests(await ipvs.getTable())?.length === 2 &&
+        !dests(await ipvs.getTable())?.[0]?.startsWith('127.0.0.9'),
+    );
+    expect((await ipvs.getTable()).map((s) => s.port)).toEqual([80]);
+  });
+
+  it('start fails with IPVS_READ when the table cannot be read', async () => {
+    const kernel = new FakeKernel();
+    const { director, config } = await setup(cf(1, 2), kernel);
+    const broken = {
+      getTable: () => Promise.reject(new Error('EPERM')),
+      reconcile: () => Promise.reject(new Error('no')),
+    };
+    const d = new Director({ ipvs: broken, retryMs: 60_000 });
+    d.on('error', () => {});
+    await expect(d.start(config)).rejects.toMatchObject({
+      code: 'IPVS_READ',
+      message: /cannot read the IPVS table: EPERM/,
+    });
+    await d.stop().catch(() => {});
+    await director.stop();
+  });
+});
