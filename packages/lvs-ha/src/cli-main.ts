@@ -15,6 +15,7 @@ export interface CliCommand {
 const commands: Record<string, () => Promise<CliCommand>> = {
   // Add one line per command here.
   check: async () => (await import('./commands/check.js')).checkCommand,
+  director: async () => (await import('./commands/director.js')).directorCommand,
   lab: async () => (await import('./commands/lab.js')).labCommand,
 };
 

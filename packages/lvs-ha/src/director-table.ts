@@ -4,7 +4,14 @@
 // command at a time, stated as the table they converge to. Pure: the
 // Director reconciles the kernel to it.
 import { type LdResolvedConfig, type LdResolvedVirtual, ldPortNumber } from '@lvs-ha/ha-config';
-import type { DesiredService, DestinationSpec, SchedulerFlag, ServiceKey, TableService } from '@lvs-ha/ipvs';
+import {
+  type DesiredService,
+  type DestinationSpec,
+  describeDestination,
+  type SchedulerFlag,
+  type ServiceKey,
+  type TableService,
+} from '@lvs-ha/ipvs';
 
 /** Health of one real server of one virtual service: true up, false down, undefined not checked yet. */
 export type RealHealth = (virtualId: string, real: { address: string; port: number }) => boolean | undefined;
@@ -43,8 +50,7 @@ export function serviceKeyOfVirtual(v: LdResolvedVirtual): ServiceKey | undefine
   return { protocol, address: stripBrackets(a.host), port };
 }
 
-const realKey = (d: { address: string; port: number }) =>
-  d.address.includes(':') ? `[${d.address}]:${d.port}` : `${d.address}:${d.port}`;
+const realKey = describeDestination;
 
 /**
  * The table for `config` given each real server's health. `current` is the

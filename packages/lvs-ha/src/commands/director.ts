@@ -1,0 +1,139 @@
+// `lvs-ha director`: ldirectord's job on this director, in the foreground.
+// Checks the real servers of an ldirectord.cf and keeps the kernel's IPVS
+// table to what ldirectord would make of them; SIGHUP reloads the file,
+// SIGTERM/SIGINT stop (removing the virtual services, as ldirectord's
+// cleanstop does). One line per event on stdout, errors on stderr.
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { parseLdirectordCf, resolveLdirectordDefaults } from '@lvs-ha/ha-config';
+import { describeDestination, describeService, Ipvs, type Operation } from '@lvs-ha/ipvs';
+import type { CliCommand, CliIo } from '../cli-main.js';
+import { Director } from '../director.js';
+
+const HELP = `usage: lvs-ha director [--config FILE]
+
+Does ldirectord's job on this director: checks the real servers FILE names
+(default /etc/ha.d/ldirectord.cf) and keeps the kernel's IPVS table to what
+ldirectord makes of their health (quiescent, fallback, failurecount...),
+changing only the virtual services the file names. Runs in the foreground
+(as ldirectord with supervised = yes): SIGHUP reloads FILE, SIGTERM or SIGINT
+stops and removes the virtual services (unless cleanstop = no).
+Exit status: 0 stopped, 1 the file or IPVS cannot be used, 2 bad usage.
+
+  --config FILE   the ldirectord.cf (default /etc/ha.d/ldirectord.cf)
+`;
+
+/** One table change as ipvsadm would be told it. */
+export function describeOperation(op: Operation): string {
+  const service = describeService(op.service);
+  switch (op.op) {
+    case 'add-service':
+      return `add virtual ${service} (${op.service.scheduler ?? 'wlc'})`;
+    case 'edit-service':
+      return `edit virtual ${service} (${op.service.scheduler ?? 'wlc'})`;
+    case 'delete-service':
+      return `delete virtual ${service}`;
+    case 'add-destination':
+      return `add real ${describeDestination(op.destination)} to ${service} (${op.destination.forward ?? 'gate'}, weight ${op.destination.weight ?? 1})`;
+    case 'edit-destination':
+      return `edit real ${describeDestination(op.destination)} of ${service} (${op.destination.forward ?? 'gate'}, weight ${op.destination.weight ?? 1})`;
+    case 'delete-destination':
+      return `delete real ${describeDestination(op.destination)} from ${service}`;
+  }
+}
+
+async function load(file: string, io: CliIo) {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    io.stderr(`lvs-ha director: cannot read ${file}: ${(e as Error).message}\n`);
+    return undefined;
+  }
+  const r = parseLdirectordCf(text, { file });
+  const errors = r.problems.filter((p) => p.severity === 'error');
+  for (const p of r.problems) io.stderr(`${p.severity}: ${p.message}\n`);
+  if (errors.length > 0) return undefined;
+  return resolveLdirectordDefaults(r.value);
+}
+
+export const directorCommand: CliCommand = {
+  summary: "ldirectord's job: check the real servers, keep the IPVS table",
+  async run(args, io) {
+    let values: { config?: string; help?: boolean };
+    try {
+      ({ values } = parseArgs({
+        args: [...args],
+        options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+        strict: true,
+      }));
+    } catch (e) {
+      io.stderr(`lvs-ha director: ${(e as Error).message}\n${HELP}`);
+      return 2;
+    }
+    if (values.help) {
+      io.stdout(HELP);
+      return 0;
+    }
+    const file = values.config ?? '/etc/ha.d/ldirectord.cf';
+    const config = await load(file, io);
+    if (!config) return 1;
+    let ipvs: Ipvs;
+    try {
+      ipvs = await Ipvs.open();
+    } catch (e) {
+      io.stderr(`lvs-ha director: ${(e as Error).message}\n`);
+      return 1;
+    }
+    const director = new Director({ ipvs });
+    director.on('transition', (t) => {
+      const real = describeDestination(t.real);
+      const why = t.up ? '' : ` (${t.result.reason}: ${t.result.detail.split(/\r?\n/)[0]?.slice(0, 120)})`;
+      io.stdout(`${t.virtual} real ${real} ${t.up ? 'up' : 'down'}${why}\n`);
+    });
+    director.on('applied', (a) => {
+      for (const op of a.operations) io.stdout(`${describeOperation(op)}\n`);
+    });
+    director.on('error', (e) => io.stderr(`error ${e.code}: ${e.message}\n`));
+    try {
+      await director.start(config);
+    } catch (e) {
+      io.stderr(`lvs-ha director: ${(e as Error).message}\n`);
+      await director.stop().catch(() => []);
+      ipvs.close();
+      return 1;
+    }
+    io.stdout(`started: ${config.virtuals.length} virtual service(s) from ${file}\n`);
+    return new Promise<number>((resolve) => {
+      const reload = async () => {
+        const next = await load(file, io);
+        if (!next) {
+          io.stderr(`reload of ${file} refused: the running configuration stays\n`);
+          return;
+        }
+        await director.reload(next).catch(() => undefined); // errors are reported by the 'error' event
+        io.stdout(`reloaded ${file}\n`);
+      };
+      const onHup = () => void reload();
+      const stop = async () => {
+        process.off('SIGHUP', onHup);
+        process.off('SIGTERM', onStop);
+        process.off('SIGINT', onStop);
+        let code = 0;
+        try {
+          for (const op of await director.stop()) io.stdout(`${describeOperation(op)}\n`);
+        } catch (e) {
+          io.stderr(`lvs-ha director: ${(e as Error).message}\n`);
+          code = 1;
+        }
+        ipvs.close();
+        io.stdout('stopped\n');
+        resolve(code);
+      };
+      const onStop = () => void stop();
+      process.on('SIGHUP', onHup);
+      process.on('SIGTERM', onStop);
+      process.on('SIGINT', onStop);
+    });
+  },
+};

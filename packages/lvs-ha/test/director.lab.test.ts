@@ -1,0 +1,100 @@
+// `lvs-ha director` on load1 of the seed's network, in the lab's qemu guest
+// (real kernel IPVS): the seed's own ldirectord.cf (addresses moved to the
+// documentation range, checkinterval 1), real servers answering
+// /server-status, a client sending requests to the VIP. The table follows the
+// real servers' health the way ldirectord's does, and the traffic with it.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BackgroundProcess, describeWithLab, Guest, Lab, seedTopology, tsxLoader } from '@lvs-ha/lab';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+
+vi.setConfig({ testTimeout: 180_000 });
+
+const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+// tsx maps the @lvs-ha packages to their sources inside the guest (no build needed).
+const env = { TSX_TSCONFIG_PATH: fileURLToPath(new URL('guest.tsconfig.json', import.meta.url)) };
+const seedCf = readFileSync(
+  fileURLToPath(new URL('../../../examples/seed/ha.d/ldirectord.cf', import.meta.url)),
+  'utf8',
+);
+
+describeWithLab(['guest'], 'lvs-ha director in the seed topology (qemu guest, real IPVS)', () => {
+  let guest: Guest;
+  let lab: Lab;
+  let director: BackgroundProcess;
+  const rs: Record<string, BackgroundProcess> = {};
+  const serve = async (h: 'rs1' | 'rs2') => {
+    rs[h] = await lab.host(h).serveHttp({ body: `Apache Server Status for ${h}\n` });
+  };
+  const table = () => lab.host('load1').ipvsadm(['-Sn']);
+  const until = async (pred: (t: string) => boolean, ms = 60_000) => {
+    const t0 = Date.now();
+    for (;;) {
+      const t = await table();
+      if (pred(t)) return t;
+      if (Date.now() - t0 > ms)
+        throw new Error(`table never changed as expected; last:\n${t}${await director.output()}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  };
+  const served = async (n: number) =>
+    (await lab.host('client').fetchMany('http://192.0.2.50/server-status', n)).map((r) => r.body.trim());
+
+  beforeAll(async () => {
+    guest = await Guest.boot({ log: (l) => process.stderr.write(`[lab] ${l}\n`) });
+    lab = await Lab.start(seedTopology, { runner: guest });
+    await Promise.all([serve('rs1'), serve('rs2')]);
+    await lab.host('load1').addVip();
+    const cf = seedCf
+      .replace('checkinterval = 5', 'checkinterval = 1')
+      .replaceAll('12.3.4.50', '192.0.2.50')
+      .replace('12.3.4.100', '192.0.2.21')
+      .replace('12.3.4.101', '192.0.2.22')
+      .replace('logfile = "local0"', '');
+    const file = join(guest.shareDir, 'ldirectord.cf');
+    writeFileSync(file, cf);
+    director = await lab
+      .host('load1')
+      .ns.start(['node', '--import', tsxLoader(), cli, 'director', '--config', file], {
+        env,
+      });
+  }, 400_000);
+  afterAll(async () => {
+    await director?.stop().catch(() => {});
+    await lab?.stop();
+    await guest?.shutdown();
+  });
+
+  it("makes the seed's service and the client's requests reach both real servers", async () => {
+    const t = await until((x) => x.includes('192.0.2.21:80') && x.includes('192.0.2.22:80'));
+    expect(t).toBe(
+      '-A -t 192.0.2.50:80 -s wrr\n-a -t 192.0.2.50:80 -r 192.0.2.21:80 -g -w 5\n-a -t 192.0.2.50:80 -r 192.0.2.22:80 -g -w 5\n',
+    );
+    const bodies = await served(10);
+    expect(bodies.filter((b) => b.endsWith('rs1')).length).toBe(5);
+    expect(bodies.filter((b) => b.endsWith('rs2')).length).toBe(5);
+  });
+
+  it('takes a dead real server out, falls back when both are dead, and brings them back', async () => {
+    await rs.rs1?.stop();
+    await until((x) => !x.includes('192.0.2.21:80'));
+    expect(await served(4)).toEqual(Array(4).fill('Apache Server Status for rs2'));
+    await rs.rs2?.stop();
+    const fallback = await until((x) => x.includes('127.0.0.1:80'));
+    expect(fallback).not.toMatch(/192\.0\.2\.2[12]:80/);
+    await serve('rs1');
+    const back = await until((x) => x.includes('192.0.2.21:80') && !x.includes('127.0.0.1:80'));
+    expect(back).toBe('-A -t 192.0.2.50:80 -s wrr\n-a -t 192.0.2.50:80 -r 192.0.2.21:80 -g -w 5\n');
+    const out = await director.output();
+    expect(out).toMatch(/tcp:192\.0\.2\.50:80 real 192\.0\.2\.21:80 down \(refused: /);
+    expect(out).toMatch(/delete real 192\.0\.2\.21:80 from 192\.0\.2\.50:80\/tcp/);
+    expect(out).toMatch(/add real 127\.0\.0\.1:80 to 192\.0\.2\.50:80\/tcp \(gate, weight 1\)/);
+  });
+
+  it('SIGTERM: the virtual service is removed (cleanstop) and the command says stopped', async () => {
+    await director.stop();
+    expect(await table()).toBe('');
+    expect(await director.output()).toMatch(/delete virtual 192\.0\.2\.50:80\/tcp\nstopped\n$/);
+  });
+});
