@@ -82,7 +82,8 @@ describeWithLab(['guest'], 'lvs-ha director in the seed topology (qemu guest, re
     expect(await served(4)).toEqual(Array(4).fill('Apache Server Status for rs2'));
     await rs.rs2?.stop();
     const fallback = await until((x) => x.includes('127.0.0.1:80'));
-    expect(fallback).not.toMatch(/192\.0\.2\.2[12]:80/);
+    expect(fallback).toBe('-A -t 192.0.2.50:80 -s wrr\n-a -t 192.0.2.50:80 -r 127.0.0.1:80 -g -w 1\n');
+    expect(await lab.host('load1').ipvsadm(['-Ln'])).toMatch(/-> 127\.0\.0\.1:80 +Route +1 /);
     await serve('rs1');
     const back = await until((x) => x.includes('192.0.2.21:80') && !x.includes('127.0.0.1:80'));
     expect(back).toBe('-A -t 192.0.2.50:80 -s wrr\n-a -t 192.0.2.50:80 -r 192.0.2.21:80 -g -w 5\n');
