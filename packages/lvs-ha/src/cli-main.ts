@@ -17,6 +17,7 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   check: async () => (await import('./commands/check.js')).checkCommand,
   director: async () => (await import('./commands/director.js')).directorCommand,
   lab: async () => (await import('./commands/lab.js')).labCommand,
+  start: async () => (await import('./commands/start.js')).startCommand,
 };
 
 function usage(): string {

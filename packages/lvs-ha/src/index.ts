@@ -1,4 +1,5 @@
 export { runCli } from './cli-main.js';
+export { ClusterNode, ClusterNodeError, type ClusterNodeOptions } from './cluster-node.js';
 export {
   type Applied,
   Director,
@@ -15,3 +16,4 @@ export {
   serviceKeyOfVirtual,
   type VirtualStatus,
 } from './director-table.js';
+export { describeOperation } from './operations.js';

@@ -6,9 +6,10 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseLdirectordCf, resolveLdirectordDefaults } from '@lvs-ha/ha-config';
-import { describeDestination, describeService, Ipvs, type Operation } from '@lvs-ha/ipvs';
+import { describeDestination, Ipvs } from '@lvs-ha/ipvs';
 import type { CliCommand, CliIo } from '../cli-main.js';
 import { Director } from '../director.js';
+import { describeOperation } from '../operations.js';
 
 const HELP = `usage: lvs-ha director [--config FILE]
 
@@ -22,25 +23,6 @@ Exit status: 0 stopped, 1 the file or IPVS cannot be used, 2 bad usage.
 
   --config FILE   the ldirectord.cf (default /etc/ha.d/ldirectord.cf)
 `;
-
-/** One table change as ipvsadm would be told it. */
-export function describeOperation(op: Operation): string {
-  const service = describeService(op.service);
-  switch (op.op) {
-    case 'add-service':
-      return `add virtual ${service} (${op.service.scheduler ?? 'wlc'})`;
-    case 'edit-service':
-      return `edit virtual ${service} (${op.service.scheduler ?? 'wlc'})`;
-    case 'delete-service':
-      return `delete virtual ${service}`;
-    case 'add-destination':
-      return `add real ${describeDestination(op.destination)} to ${service} (${op.destination.forward ?? 'gate'}, weight ${op.destination.weight ?? 1})`;
-    case 'edit-destination':
-      return `edit real ${describeDestination(op.destination)} of ${service} (${op.destination.forward ?? 'gate'}, weight ${op.destination.weight ?? 1})`;
-    case 'delete-destination':
-      return `delete real ${describeDestination(op.destination)} from ${service}`;
-  }
-}
 
 async function load(file: string, io: CliIo) {
   let text: string;
