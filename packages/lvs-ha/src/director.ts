@@ -67,6 +67,8 @@ export class Director extends EventEmitter<Events> {
   private readonly byId = new Map<string, { virtual: string; address: string; port: number }>();
   /** Virtual services this Director answers for: every one the file names now, and those it named before a reload. */
   private owned: ServiceKey[] = [];
+  /** Services a reload dropped from the file, until a change of the table has removed them. */
+  private retired: ServiceKey[] = [];
   private applying: Promise<void> | undefined;
   private again = false;
   private retry: NodeJS.Timeout | undefined;
@@ -101,15 +103,17 @@ export class Director extends EventEmitter<Events> {
   /** A changed ldirectord.cf: unchanged real servers keep their state; virtual services no longer named are removed. */
   async reload(config: LdResolvedConfig): Promise<Applied> {
     if (!this.monitor) throw new DirectorError('NOT_STARTED', 'reload() before start()');
-    const before = this.owned;
-    this.config = config;
     const now = this.keysOf(config);
-    this.owned = [...now, ...before.filter((k) => !now.some((n) => JSON.stringify(n) === JSON.stringify(k)))];
+    const same = (a: ServiceKey, b: ServiceKey) => JSON.stringify(a) === JSON.stringify(b);
+    // Services the file no longer names stay ours until a change of the table has removed them.
+    for (const k of this.owned)
+      if (!now.some((n) => same(n, k)) && !this.retired.some((r) => same(r, k))) this.retired.push(k);
+    this.retired = this.retired.filter((k) => !now.some((n) => same(n, k)));
+    this.config = config;
+    this.owned = now;
     const { servers } = this.index(config);
     this.monitor.reconfigure(servers);
-    const applied = await this.applyNow();
-    this.owned = now;
-    return applied;
+    return this.applyNow();
   }
 
   /**
@@ -205,7 +209,7 @@ export class Director extends EventEmitter<Events> {
         (virtual, real) => monitor.state(`${virtual}/${real.address}:${real.port}`)?.up,
         current,
       );
-      const owned = this.owned;
+      const owned = [...this.owned, ...this.retired];
       let result: Awaited<ReturnType<DirectorIpvs['reconcile']>>;
       try {
         result = await this.o.ipvs.reconcile(table.services, {
@@ -229,7 +233,10 @@ export class Director extends EventEmitter<Events> {
             { cause: result.errors[0] },
           ),
         );
-      } else this.emit('applied', applied);
+      } else {
+        this.retired = [];
+        this.emit('applied', applied);
+      }
       return applied;
     } catch (e) {
       this.fail(e instanceof DirectorError ? e : new DirectorError('IPVS_APPLY', String(e), { cause: e }));

@@ -61,6 +61,7 @@ export class HeartbeatThread extends EventEmitter<Events> {
   private readonly worker: Worker;
   private readonly started: Promise<void>;
   private closed: (() => void) | undefined;
+  private exited = false;
 
   constructor(options: HeartbeatThreadOptions, run: (a: ResourceAction) => Promise<void>) {
     super();
@@ -76,6 +77,7 @@ export class HeartbeatThread extends EventEmitter<Events> {
       this.emit('error', `heartbeat thread: ${e.message}`);
     });
     this.worker.on('exit', (code) => {
+      this.exited = true;
       failed(new Error(`heartbeat thread exited with ${code}`));
       this.closed?.();
     });
@@ -125,6 +127,7 @@ export class HeartbeatThread extends EventEmitter<Events> {
 
   /** Leaves (graceful: resources released through `run`, the peer told) and ends the thread. */
   async close({ graceful = false } = {}): Promise<void> {
+    if (this.exited) return;
     await new Promise<void>((resolve) => {
       this.closed = resolve;
       this.send({ t: 'close', graceful });
