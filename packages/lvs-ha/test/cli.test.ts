@@ -31,7 +31,7 @@ describe('lvs-ha cli', () => {
   it('lvs-ha lab: --help prints its usage, exit 0, without starting anything', async () => {
     const c = capture();
     expect(await runCli(['lab', '--help'], c.io)).toBe(0);
-    expect(c.out()).toContain('usage: lvs-ha lab [--requests N] [--hold SECONDS]');
+    expect(c.out()).toContain('usage: lvs-ha lab [--pair] [--requests N] [--hold SECONDS]');
   });
 
   it.each([

@@ -6,23 +6,28 @@
 // @lvs-ha/lab, where the lab's tests run it.
 import type { CliCommand, CliIo } from '../cli-main.js';
 
-const HELP = `usage: lvs-ha lab [--requests N] [--hold SECONDS]
+const HELP = `usage: lvs-ha lab [--pair] [--requests N] [--hold SECONDS]
 
 Brings the seed topology up and shows it: addresses, the IPVS table, client
 requests to the VIP and which real server answered, the VIP moving to load2.
 Needs root; boots a qemu guest (Debian's kernel) when this kernel has no IPVS.
 
+  --pair           run the real thing instead: 'lvs-ha start' on load1 and load2
+                   from the seed's files; load1 serves, dies, load2 takes over,
+                   load1 comes back and takes its group again
   --requests N     client requests to send to the VIP (default 12)
-  --hold SECONDS   keep the lab up this long before tearing it down (default 0)
+  --hold SECONDS   keep the lab up this long before tearing it down (default 0;
+                   not with --pair)
 `;
 
 interface LabOptions {
   requests: number;
   holdSeconds: number;
+  pair: boolean;
 }
 
 function parseArgs(args: readonly string[]): LabOptions | string {
-  const o: LabOptions = { requests: 12, holdSeconds: 0 };
+  const o: LabOptions = { requests: 12, holdSeconds: 0, pair: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = args[i + 1];
@@ -37,6 +42,7 @@ function parseArgs(args: readonly string[]): LabOptions | string {
     try {
       if (a === '--requests') o.requests = int('--requests', 1000);
       else if (a === '--hold') o.holdSeconds = int('--hold', 86_400);
+      else if (a === '--pair') o.pair = true;
       else return `unknown option ${a}`;
     } catch (e) {
       return (e as Error).message;
@@ -46,6 +52,13 @@ function parseArgs(args: readonly string[]): LabOptions | string {
 }
 
 async function tour(o: LabOptions, io: CliIo): Promise<number> {
+  if (o.pair) {
+    const { pairTour } = await import('../pair-tour.js');
+    const started = Date.now();
+    await pairTour({ requests: o.requests, say: (line) => io.stdout(`${line}\n`) });
+    io.stdout(`\nTorn down. The tour took ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
+    return 0;
+  }
   const { seedTour } = await import('@lvs-ha/lab');
   await seedTour({ requests: o.requests, holdSeconds: o.holdSeconds, say: (line) => io.stdout(`${line}\n`) });
   return 0;

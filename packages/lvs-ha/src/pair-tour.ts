@@ -1,0 +1,215 @@
+// The seed's pair for real: `lvs-ha start` on load1 and load2 of the lab's
+// seed network (a qemu guest with Debian's kernel when this one has no IPVS),
+// from the seed's own haresources and ldirectord.cf (addresses moved to the
+// documentation range, quicker Heartbeat timings), Apache with mod_status on
+// the real servers. load1 takes the VIP and the table; the client is served;
+// load1 dies (killed, links cut) and load2 takes over; load1 comes back and
+// takes its group again (auto_failback on). What `lvs-ha lab --pair` shows,
+// and what the lab test checks.
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type BackgroundProcess,
+  capabilitiesSync,
+  Guest,
+  Lab,
+  LabError,
+  type Runner,
+  seedTopology,
+} from '@lvs-ha/lab';
+
+export interface PairTourOptions {
+  /** Client requests to the VIP in each round (default 10). */
+  requests?: number;
+  /** Where to run: default this machine when its kernel has IPVS, else a guest booted (and shut down) here. */
+  runner?: Runner;
+  /** How to run `lvs-ha` in the lab's hosts (default: this node and the built cli.js beside this file). */
+  lvsHa?: { argv: string[]; env?: Record<string, string> };
+  /** Node Apache with mod_status on the real servers (default), or a small Node server answering like it (quicker). */
+  realServers?: 'apache' | 'node';
+  say: (line: string) => void;
+}
+
+export interface PairTourResult {
+  /** Who answered the client's requests (rs1/rs2 counts) in each round. */
+  served: {
+    first: Record<string, number>;
+    afterFailover: Record<string, number>;
+    afterFailback: Record<string, number>;
+  };
+  /** From load1's death to load2 holding the VIP and the whole table. */
+  failoverMs: number;
+  /** From load1's restart to load1 holding everything again and load2 nothing. */
+  failbackMs: number;
+  /** What each `lvs-ha start` printed, by node (load1's is its second run's). */
+  output: Record<string, string>;
+  /** What load1 printed before it was killed. */
+  firstOutput: string;
+}
+
+const VIP = seedTopology.vip;
+const TABLE = `-A -t ${VIP}:80 -s wrr\n-a -t ${VIP}:80 -r 192.0.2.21:80 -g -w 5\n-a -t ${VIP}:80 -r 192.0.2.22:80 -g -w 5\n`;
+const HA_CF =
+  'keepalive 500ms\ndeadtime 4\nwarntime 2\ninitdead 8\nbcast eth1\nauto_failback on\nnode load1 load2\n';
+
+/** The seed article's ldirectord.cf (examples/seed/ha.d/ldirectord.cf; a test keeps them equal). */
+export const SEED_LDIRECTORD_CF = `logfile = "local0"\n\ncheckinterval = 5\n\nautoreload = yes\n\nvirtual = 12.3.4.50:80\n\treal = 12.3.4.100:80 gate 5\n\treal = 12.3.4.101:80 gate 5\n\tfallback = 127.0.0.1:80 gate\n\tscheduler = wrr\n\tprotocol = tcp\n\tchecktype = 4\n\trequest = "/server-status"\n\treceive = "Apache Server Status"\n\tnegotiatetimeout = 20\n`;
+
+/** The seed's ldirectord.cf on the lab's addresses, checked every second. */
+export function labLdirectordCf(): string {
+  return SEED_LDIRECTORD_CF.replace('checkinterval = 5', 'checkinterval = 1')
+    .replaceAll('12.3.4.50', VIP)
+    .replace('12.3.4.100', '192.0.2.21')
+    .replace('12.3.4.101', '192.0.2.22')
+    .replace('logfile = "local0"', '');
+}
+
+export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
+  const say = o.say;
+  const requests = o.requests ?? 10;
+  let guest: Guest | undefined;
+  let runner = o.runner;
+  let lab: Lab | undefined;
+  let dir: string | undefined;
+  const nodes: Record<string, BackgroundProcess> = {};
+  const servers: { stop(): Promise<void> }[] = [];
+  try {
+    if (!runner) {
+      const caps = capabilitiesSync();
+      if (!caps.root || !caps.netns || (!caps.hostIpvs && !caps.guest))
+        throw new LabError('NOT_SUPPORTED', `this machine cannot run the lab: ${caps.reasons.join('; ')}`);
+      if (!caps.hostIpvs) {
+        say(
+          'This kernel has no IPVS: booting a qemu guest with Debian’s kernel (host root shared read-only)…',
+        );
+        guest = await Guest.boot({ log: (l) => say(`  ${l}`) });
+      }
+      runner = guest;
+    }
+    lab = await Lab.start(seedTopology, runner ? { runner } : {});
+    // Files the lab's hosts can read: the guest's share, or a directory of ours on this machine.
+    dir =
+      lab.runner instanceof Guest
+        ? join(lab.runner.shareDir, `pair-${process.pid}`)
+        : mkdtempSync(join(tmpdir(), 'lvs-ha-pair-'));
+    const dirs: Record<string, string> = {};
+    for (const name of ['load1', 'load2']) {
+      const d = join(dir, `ha.d-${name}`);
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, 'ha.cf'), HA_CF);
+      writeFileSync(join(d, 'authkeys'), 'auth 1\n1 sha1 lvs-ha-lab-secret\n');
+      chmodSync(join(d, 'authkeys'), 0o600);
+      writeFileSync(join(d, 'haresources'), `load1 ${VIP}/32/eth0 ldirectord::ldirectord.cf\n`);
+      writeFileSync(join(d, 'ldirectord.cf'), labLdirectordCf());
+      dirs[name] = d;
+    }
+    say(`1. The seed's network${lab.runner instanceof Guest ? ` in the guest (${lab.runner.kernel})` : ''}.`);
+    say(`   load1 and load2 share ${dirs.load1}: ha.cf (bcast eth1, auto_failback on), authkeys,`);
+    say(`   haresources "load1 ${VIP}/32/eth0 ldirectord::ldirectord.cf", the seed's ldirectord.cf.`);
+    if ((o.realServers ?? 'apache') === 'apache')
+      for (const rs of ['rs1', 'rs2']) servers.push(await lab.host(rs).startApache());
+    else
+      for (const rs of ['rs1', 'rs2'])
+        servers.push(await lab.host(rs).serveHttp({ body: `Apache Server Status for ${rs}\n` }));
+
+    const lvsHa = o.lvsHa ?? {
+      argv: [process.execPath, fileURLToPath(new URL('./cli.js', import.meta.url))],
+    };
+    const start = async (name: string) => {
+      nodes[name] = await (lab as Lab)
+        .host(name)
+        .ns.start([...lvsHa.argv, 'start', '--config-dir', dirs[name] as string, '--node', name], {
+          ...(lvsHa.env && { env: lvsHa.env }),
+        });
+    };
+    const holds = async (name: string) => {
+      const h = (lab as Lab).host(name);
+      return { vip: (await h.ipAddr()).includes(`${VIP}/32`), table: await h.ipvsadm(['-Sn']) };
+    };
+    let dead: string | undefined;
+    const until = async (what: string, pred: () => Promise<boolean>, ms = 90_000) => {
+      const t0 = Date.now();
+      while (!(await pred())) {
+        for (const [n, p] of Object.entries(nodes))
+          if (n !== dead && !(await p.running()))
+            throw new Error(`lvs-ha start on ${n} exited: ${await p.output()}`);
+        if (Date.now() - t0 > ms)
+          throw new Error(
+            `${what} did not happen in ${ms / 1000} s; load1: ${await nodes.load1?.output()}\nload2: ${await nodes.load2?.output()}`,
+          );
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      return Date.now() - t0;
+    };
+    const ask = async () => {
+      const counts: Record<string, number> = {};
+      for (const r of await (lab as Lab).host('client').fetchMany(`http://${VIP}/server-status`, requests)) {
+        const who = /rs[12]/.exec(r.body)?.[0] ?? `HTTP ${r.status}`;
+        counts[who] = (counts[who] ?? 0) + 1;
+      }
+      return counts;
+    };
+    const show = (c: Record<string, number>) =>
+      Object.entries(c)
+        .sort()
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ');
+
+    say('\n2. lvs-ha start on load1 and on load2.');
+    await Promise.all([start('load1'), start('load2')]);
+    const t1 = await until('load1 holding the VIP and the table, load2 nothing', async () => {
+      const [a, b] = [await holds('load1'), await holds('load2')];
+      return a.vip && a.table === TABLE && !b.vip && b.table === '';
+    });
+    say(`   load1 holds ${VIP} and the table (${(t1 / 1000).toFixed(1)} s after the start):`);
+    say(`   $ ipvsadm -Sn   (on load1)\n${TABLE.trimEnd().replace(/^/gm, '     ')}`);
+    const first = await ask();
+    say(`   ${requests} client requests to http://${VIP}/server-status: answered by ${show(first)}`);
+
+    say('\n3. load1 dies (killed, its links cut).');
+    dead = 'load1';
+    const firstOutput = await nodes.load1!.output();
+    await lab.host('load1').killAll('KILL');
+    await lab.cut('load1', 'front');
+    await lab.cut('load1', 'back');
+    const failoverMs = await until('load2 holding the VIP and the table', async () => {
+      const h = await holds('load2');
+      return h.vip && h.table === TABLE;
+    });
+    say(`   load2 holds ${VIP} and the table ${(failoverMs / 1000).toFixed(1)} s later (deadtime 4 s):`);
+    for (const line of (await nodes.load2!.output())
+      .split('\n')
+      .filter((l) => /dead|acquire|vip|add /.test(l)))
+      say(`     load2: ${line}`);
+    const afterFailover = await ask();
+    say(`   ${requests} more requests: answered by ${show(afterFailover)}`);
+
+    say('\n4. load1 comes back (as after a reboot: no VIP, no table) and takes its group again.');
+    await lab.host('load1').ns.exec(['ip', 'addr', 'del', `${VIP}/32`, 'dev', 'eth0']);
+    await lab.host('load1').ipvsadm(['-C']);
+    await lab.restore('load1', 'front');
+    await lab.restore('load1', 'back');
+    await start('load1');
+    dead = undefined;
+    const failbackMs = await until('load1 holding everything again, load2 nothing', async () => {
+      const [a, b] = [await holds('load1'), await holds('load2')];
+      return a.vip && a.table === TABLE && !b.vip && b.table === '';
+    });
+    say(
+      `   load1 holds ${VIP} and the table again ${(failbackMs / 1000).toFixed(1)} s after its start; load2 released both.`,
+    );
+    const afterFailback = await ask();
+    say(`   ${requests} more requests: answered by ${show(afterFailback)}`);
+    const output: Record<string, string> = {};
+    for (const [n, p] of Object.entries(nodes)) output[n] = await p.output();
+    return { served: { first, afterFailover, afterFailback }, failoverMs, failbackMs, output, firstOutput };
+  } finally {
+    for (const p of Object.values(nodes)) await p.stop().catch(() => {});
+    for (const s of servers) await s.stop().catch(() => {});
+    await lab?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    await guest?.shutdown();
+  }
+}
