@@ -6,7 +6,7 @@
 // carries the client's requests to both real servers, and the other
 // examples run. IPVS tables are per namespace, so the two do not meet.
 import { fileURLToPath } from 'node:url';
-import { describeWithLab, Guest, Lab, seedTopology, tsxLoader } from '@lvs-ha/lab';
+import { describeWithLab, guestPerFile, Lab, seedTopology, tsxLoader } from '@lvs-ha/lab';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { formatList, formatSave, parseSave, type TableService } from '../src/index.js';
 import { tableOf } from './helpers/table.js';
@@ -15,14 +15,7 @@ import { IPVSADM_RULES, OURS } from './helpers/tables.js';
 // Each step in the guest is a Node (+ tsx) start under TCG: seconds each on a busy machine.
 vi.setConfig({ testTimeout: 180_000 });
 
-let booted: Promise<Guest> | undefined;
-function sharedGuest(): Promise<Guest> {
-  booted ??= Guest.boot({ log: (l) => process.stderr.write(`[lab] ${l}\n`) });
-  return booted;
-}
-afterAll(async () => {
-  if (booted) await (await booted.catch(() => undefined))?.shutdown();
-});
+const sharedGuest = guestPerFile();
 
 interface Lists {
   save: string;

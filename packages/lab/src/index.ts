@@ -86,4 +86,4 @@ export {
   topologyScript,
 } from './topology.js';
 export { seedTour, type TourOptions } from './tour.js';
-export { describeWithLab } from './vitest.js';
+export { describeWithLab, guestPerFile } from './vitest.js';

@@ -3,6 +3,7 @@
 // SkipGuardReporter turns those skips into a failure under CI=true).
 import { afterAll, beforeAll, describe } from 'vitest';
 import { type LabNeed, missingFor } from './capabilities.js';
+import { Guest, type GuestBootOptions } from './guest.js';
 import { cleanupStaleNetns, destroyAllNetns } from './netns.js';
 
 export function describeWithLab(needs: readonly LabNeed[], name: string, fn: () => void): void {
@@ -26,4 +27,20 @@ export function describeWithLab(needs: readonly LabNeed[], name: string, fn: () 
     });
     fn();
   });
+}
+
+/**
+ * One qemu guest for a whole test file: call at the top level; the returned
+ * function boots it on first use (so a file whose suites are skipped boots
+ * nothing) and the guest is shut down after the file.
+ */
+export function guestPerFile(options: GuestBootOptions = {}): () => Promise<Guest> {
+  let booted: Promise<Guest> | undefined;
+  afterAll(async () => {
+    if (booted) await (await booted.catch(() => undefined))?.shutdown();
+  });
+  return () => {
+    booted ??= Guest.boot({ log: (l) => process.stderr.write(`[lab] ${l}\n`), ...options });
+    return booted;
+  };
 }

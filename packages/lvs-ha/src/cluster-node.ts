@@ -43,6 +43,19 @@ type Events = {
   log: [line: string];
 };
 
+/** The first of `paths` that exists, as Heartbeat and ldirectord look their files up. */
+async function firstExisting(paths: readonly string[]): Promise<string | undefined> {
+  for (const p of paths)
+    if (
+      await access(p).then(
+        () => true,
+        () => false,
+      )
+    )
+      return p;
+  return undefined;
+}
+
 export class ClusterNodeError extends Error {
   override readonly name = 'ClusterNodeError';
   constructor(
@@ -184,16 +197,7 @@ export class ClusterNode extends EventEmitter<Events> {
     }
     if (running) return;
     const candidates = isAbsolute(file) ? [file] : ldirectordCandidates(this.o.config.dir, file);
-    let path: string | undefined;
-    for (const c of candidates)
-      if (
-        !path &&
-        (await access(c).then(
-          () => true,
-          () => false,
-        ))
-      )
-        path = c;
+    const path = await firstExisting(candidates);
     if (!path)
       throw new ClusterNodeError('RESOURCE', `ldirectord: ${candidates.join(' or ')} does not exist`);
     const parsed = parseLdirectordCf(await readFile(path, 'utf8'), { file: path });
@@ -218,16 +222,7 @@ export class ClusterNode extends EventEmitter<Events> {
   /** Heartbeat's way: /etc/ha.d/resource.d/NAME, else /etc/init.d/NAME, with the arguments then start|stop. */
   private async script(name: string, args: string[], op: 'start' | 'stop'): Promise<void> {
     const candidates = [join(this.o.config.dir, 'resource.d', name), join('/etc/init.d', name)];
-    let path: string | undefined;
-    for (const c of candidates)
-      if (
-        !path &&
-        (await access(c).then(
-          () => true,
-          () => false,
-        ))
-      )
-        path = c;
+    const path = await firstExisting(candidates);
     if (!path) throw new ClusterNodeError('RESOURCE', `no script ${candidates.join(' or ')}`);
     await new Promise<void>((resolve, reject) =>
       execFile(path, [...args, op], { timeout: (this.o.scriptTimeout ?? 60) * 1000 }, (err) =>

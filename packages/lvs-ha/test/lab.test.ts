@@ -9,7 +9,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BackgroundProcess, describeWithLab, Guest, Lab, seedTopology, tsxLoader } from '@lvs-ha/lab';
+import {
+  type BackgroundProcess,
+  describeWithLab,
+  type Guest,
+  guestPerFile,
+  Lab,
+  seedTopology,
+  tsxLoader,
+} from '@lvs-ha/lab';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { labLdirectordCf, type PairTourResult, pairTour, SEED_LDIRECTORD_CF } from '../src/pair-tour.js';
 
@@ -23,14 +31,7 @@ const seedCf = readFileSync(
   'utf8',
 );
 
-let booted: Promise<Guest> | undefined;
-function sharedGuest(): Promise<Guest> {
-  booted ??= Guest.boot({ log: (l) => process.stderr.write(`[lab] ${l}\n`) });
-  return booted;
-}
-afterAll(async () => {
-  if (booted) await (await booted.catch(() => undefined))?.shutdown();
-});
+const sharedGuest = guestPerFile();
 
 it("the pair tour's copy of the seed's ldirectord.cf is the seed's file", () => {
   expect(SEED_LDIRECTORD_CF).toBe(seedCf);
