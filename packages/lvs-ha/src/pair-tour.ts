@@ -129,7 +129,7 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
       return { vip: (await h.ipAddr()).includes(`${VIP}/32`), table: await h.ipvsadm(['-Sn']) };
     };
     let dead: string | undefined;
-    const until = async (what: string, pred: () => Promise<boolean>, ms = 90_000) => {
+    const until = async (what: string, pred: () => Promise<boolean>, ms = 180_000) => {
       const t0 = Date.now();
       while (!(await pred())) {
         for (const [n, p] of Object.entries(nodes))

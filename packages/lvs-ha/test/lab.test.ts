@@ -46,7 +46,8 @@ describeWithLab(['guest'], 'lvs-ha director in the seed topology (qemu guest, re
     rs[h] = await lab.host(h).serveHttp({ body: `Apache Server Status for ${h}\n` });
   };
   const table = () => lab.host('load1').ipvsadm(['-Sn']);
-  const until = async (pred: (t: string) => boolean, ms = 60_000) => {
+  // The first change waits for the command to start: Node and tsx compiling every package, emulated.
+  const until = async (pred: (t: string) => boolean, ms = 150_000) => {
     const t0 = Date.now();
     for (;;) {
       const t = await table();
