@@ -10,6 +10,7 @@ import {
   describeDestination,
   type SchedulerFlag,
   type ServiceKey,
+  serviceId,
   type TableService,
 } from '@lvs-ha/ipvs';
 
@@ -76,17 +77,10 @@ export function directorTable(
     if (v.ops.value) spec.onePacket = true;
     if (v.schedflags.value)
       spec.schedulerFlags = v.schedflags.value.split(/[,\s]+/).filter(Boolean) as SchedulerFlag[];
-    const id =
-      key.fwmark !== undefined
-        ? `fwm:${key.fwmark}:${key.family}`
-        : `${key.protocol}:${key.address}:${key.port}`;
+    const id = serviceId(key);
     if (seen.has(id)) continue; // ldirectord refuses duplicates at parse time; be safe
     seen.add(id);
-    const now = current.find((s) =>
-      key.fwmark !== undefined
-        ? s.fwmark === key.fwmark && s.family === key.family
-        : s.protocol === key.protocol && s.address === key.address && s.port === key.port,
-    );
+    const now = current.find((s) => serviceId(s) === id);
     const inTable = new Map((now?.destinations ?? []).map((d) => [realKey(d), d]));
     const st: VirtualStatus = { id: v.id, key, up: [], quiescent: [], out: [] };
     const quiescent = v.quiescent.value;

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { LdResolvedConfig } from '@lvs-ha/ha-config';
-import type { Ipvs, Operation, Service, ServiceKey, TableService } from '@lvs-ha/ipvs';
+import { type Ipvs, type Operation, serviceId, type TableService } from '@lvs-ha/ipvs';
 import { Monitor, type MonitorOptions, monitorFromLdirectord, type Transition } from '@lvs-ha/probes';
 import { directorTable, serviceKeyOfVirtual, type VirtualStatus } from './director-table.js';
 
@@ -55,20 +55,16 @@ type Events = {
   error: [DirectorError];
 };
 
-const sameKey = (s: Service | TableService, k: ServiceKey) =>
-  k.fwmark !== undefined
-    ? s.fwmark === k.fwmark && s.family === (k.family ?? 'inet')
-    : s.protocol === k.protocol && s.address === k.address && s.port === k.port;
-
 /** Runs the checks of an ldirectord.cf and keeps the IPVS table in step with them. */
 export class Director extends EventEmitter<Events> {
   private config: LdResolvedConfig | undefined;
   private monitor: Monitor | undefined;
   private readonly byId = new Map<string, { virtual: string; address: string; port: number }>();
   /** Virtual services this Director answers for: every one the file names now, and those it named before a reload. */
-  private owned: ServiceKey[] = [];
+  /** serviceId() of each virtual service the file names. */
+  private owned = new Set<string>();
   /** Services a reload dropped from the file, until a change of the table has removed them. */
-  private retired: ServiceKey[] = [];
+  private retired = new Set<string>();
   private applying: Promise<void> | undefined;
   private again = false;
   private retry: NodeJS.Timeout | undefined;
@@ -104,11 +100,9 @@ export class Director extends EventEmitter<Events> {
   async reload(config: LdResolvedConfig): Promise<Applied> {
     if (!this.monitor) throw new DirectorError('NOT_STARTED', 'reload() before start()');
     const now = this.keysOf(config);
-    const same = (a: ServiceKey, b: ServiceKey) => JSON.stringify(a) === JSON.stringify(b);
     // Services the file no longer names stay ours until a change of the table has removed them.
-    for (const k of this.owned)
-      if (!now.some((n) => same(n, k)) && !this.retired.some((r) => same(r, k))) this.retired.push(k);
-    this.retired = this.retired.filter((k) => !now.some((n) => same(n, k)));
+    for (const id of this.owned) if (!now.has(id)) this.retired.add(id);
+    for (const id of now) this.retired.delete(id);
     this.config = config;
     this.owned = now;
     const { servers } = this.index(config);
@@ -129,14 +123,9 @@ export class Director extends EventEmitter<Events> {
     await this.applying;
     const config = this.config;
     if (!config) return [];
-    const clean = config.virtuals
-      .filter((v) => v.cleanstop.value)
-      .flatMap((v) => {
-        const k = serviceKeyOfVirtual(v);
-        return k ? [k] : [];
-      });
-    if (clean.length === 0) return [];
-    const r = await this.o.ipvs.reconcile([], { owned: (s) => clean.some((k) => sameKey(s, k)) });
+    const clean = this.keysOf({ ...config, virtuals: config.virtuals.filter((v) => v.cleanstop.value) });
+    if (clean.size === 0) return [];
+    const r = await this.o.ipvs.reconcile([], { owned: (s) => clean.has(serviceId(s)) });
     if (r.errors.length > 0)
       throw new DirectorError('IPVS_APPLY', `cleanstop: ${r.errors.map((e) => e.message).join('; ')}`);
     return r.operations;
@@ -152,11 +141,13 @@ export class Director extends EventEmitter<Events> {
     return this.monitor?.states() ?? [];
   }
 
-  private keysOf(config: LdResolvedConfig): ServiceKey[] {
-    return config.virtuals.flatMap((v) => {
+  private keysOf(config: LdResolvedConfig): Set<string> {
+    const ids = new Set<string>();
+    for (const v of config.virtuals) {
       const k = serviceKeyOfVirtual(v);
-      return k ? [k] : [];
-    });
+      if (k) ids.add(serviceId(k));
+    }
+    return ids;
   }
 
   private index(config: LdResolvedConfig) {
@@ -209,12 +200,12 @@ export class Director extends EventEmitter<Events> {
         (virtual, real) => monitor.state(`${virtual}/${real.address}:${real.port}`)?.up,
         current,
       );
-      const owned = [...this.owned, ...this.retired];
+      const owned = new Set([...this.owned, ...this.retired]);
       let result: Awaited<ReturnType<DirectorIpvs['reconcile']>>;
       try {
         result = await this.o.ipvs.reconcile(table.services, {
           current,
-          owned: (s) => owned.some((k) => sameKey(s, k)),
+          owned: (s) => owned.has(serviceId(s)),
         });
       } catch (e) {
         throw new DirectorError('IPVS_APPLY', `cannot change the IPVS table: ${(e as Error).message}`, {
@@ -234,7 +225,7 @@ export class Director extends EventEmitter<Events> {
           ),
         );
       } else {
-        this.retired = [];
+        this.retired.clear();
         this.emit('applied', applied);
       }
       return applied;
