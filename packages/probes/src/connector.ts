@@ -553,11 +553,9 @@ export class Connector {
       if (f.x) this.endExchange(code, f, { ok: false, reason: 'error', detail: 'aborted' });
       else this.end(code, f, r(f.start));
     } else {
-      const v = code - HALF_OPEN_CODE;
-      const h = this.halfOpen[v >= SLOTS ? 6 : 4];
-      const slot = v % SLOTS;
-      if (!h || typeof h === 'string' || !h.peers[slot] || h.seqs[slot] !== seq) return;
-      this.endHalfOpen(h, slot, r(h.starts[slot] as number));
+      const hs = this.halfOpenOf(-code, seq);
+      if (!hs) return;
+      this.endHalfOpen(hs[0], hs[1], r(hs[0].starts[hs[1]] as number));
     }
     this.flush();
   }
@@ -608,14 +606,8 @@ export class Connector {
   private step(fd: number, f: InFlight, x: Exchange): undefined {
     const c = this.c;
     if (!x.connected) {
-      c.getsockopt(fd, SOL_SOCKET, SO_ERROR, this.soError, this.soErrorLen);
-      const errno = (this.soError[0] as number) | ((this.soError[1] as number) << 8);
-      if (errno !== 0)
-        return this.endExchange(fd, f, {
-          ok: false,
-          reason: classify(errno),
-          detail: `connect ${errnoName(errno)} ${f.peer.host}:${f.peer.port}`,
-        });
+      const failed = this.connectFailure(fd, f);
+      if (failed) return this.endExchange(fd, f, failed);
       x.connected = true;
       if (x.send.length === 0) this.awaitAnswer(fd, f.seq);
     }
@@ -649,6 +641,21 @@ export class Connector {
         detail: `read ${errnoName(errno)} ${f.peer.host}:${f.peer.port}`,
       });
     }
+  }
+
+  /** Why a socket epoll reported ready did not connect (SO_ERROR), or undefined when it did. */
+  private connectFailure(
+    fd: number,
+    f: InFlight,
+  ): { ok: false; reason: CheckReason; detail: string } | undefined {
+    this.c.getsockopt(fd, SOL_SOCKET, SO_ERROR, this.soError, this.soErrorLen);
+    const errno = (this.soError[0] as number) | ((this.soError[1] as number) << 8);
+    if (errno === 0) return undefined;
+    return {
+      ok: false,
+      reason: classify(errno),
+      detail: `connect ${errnoName(errno)} ${f.peer.host}:${f.peer.port}`,
+    };
   }
 
   /** Everything is sent: from now on the socket matters when it is readable. */
@@ -718,21 +725,8 @@ export class Connector {
           this.step(fd, f, f.x);
           continue;
         }
-        c.getsockopt(fd, SOL_SOCKET, SO_ERROR, this.soError, this.soErrorLen);
-        const errno = (this.soError[0] as number) | ((this.soError[1] as number) << 8);
-        const durationMs = now - f.start;
-        this.end(
-          fd,
-          f,
-          errno === 0
-            ? { ok: true, detail: '', durationMs }
-            : {
-                ok: false,
-                reason: classify(errno),
-                detail: `connect ${errnoName(errno)} ${f.peer.host}:${f.peer.port}`,
-                durationMs,
-              },
-        );
+        const failed = this.connectFailure(fd, f);
+        this.end(fd, f, { ok: true, detail: '', ...failed, durationMs: now - f.start });
       }
       if (n < MAX_EVENTS) break;
     }
