@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { connector, type ExchangeResult } from './connector.js';
+import { type Connector, connector, type ExchangeResult } from './connector.js';
 
 /** Why a check failed, in the words an operator reads in the log. */
 export type CheckReason =
@@ -108,20 +108,34 @@ type ExchangeOptions = {
  */
 function exchange(target: CheckTarget, o: ExchangeOptions): Promise<ExchangeResult> {
   const c = o.tls || !o.readUntilClose || o.signal?.aborted ? 'not here' : connector();
-  if (typeof c !== 'string') {
-    let handle: number | undefined;
-    const signal = o.signal;
-    const p = new Promise<ExchangeResult>((resolve) => {
-      const onAbort = () => c.cancel(handle as number);
-      handle = c.exchange(target, Buffer.from(o.send ?? '', 'latin1'), o.timeoutMs, (r) => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(r);
-      });
-      if (handle !== undefined) signal?.addEventListener('abort', onAbort);
+  const p =
+    typeof c === 'string'
+      ? undefined
+      : onConnector(c, o.signal, (done: (r: ExchangeResult) => void) =>
+          c.exchange(target, Buffer.from(o.send ?? '', 'latin1'), o.timeoutMs, done),
+        );
+  return p ?? exchangeWithNet(target, o);
+}
+
+/**
+ * A Connector call as a promise that an AbortSignal cancels; undefined when
+ * the Connector declined (a host name: the caller uses net.Socket).
+ */
+function onConnector<R>(
+  c: Connector,
+  signal: AbortSignal | undefined,
+  start: (done: (r: R) => void) => number | undefined,
+): Promise<R> | undefined {
+  let handle: number | undefined;
+  const p = new Promise<R>((resolve) => {
+    const onAbort = () => c.cancel(handle as number);
+    handle = start((r) => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(r);
     });
-    if (handle !== undefined) return p;
-  }
-  return exchangeWithNet(target, o);
+    if (handle !== undefined) signal?.addEventListener('abort', onAbort);
+  });
+  return handle === undefined ? undefined : p;
 }
 
 function exchangeWithNet(target: CheckTarget, o: ExchangeOptions): Promise<ExchangeResult> {
@@ -188,25 +202,13 @@ export function checkConnect(
   const timeoutMs = (options.timeout ?? 5) * 1000;
   const reset = options.reset ?? false;
   const c = connector();
-  if (typeof c !== 'string' && !signal?.aborted) {
-    let handle: number | undefined;
-    const p = new Promise<CheckResult>((resolve) => {
-      const onAbort = () => c.cancel(handle as number);
-      handle = c.start(
-        target,
-        timeoutMs,
-        reset,
-        (r) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(r);
-        },
-        options.halfOpen ?? false,
-      );
-      if (handle !== undefined) signal?.addEventListener('abort', onAbort);
-    });
-    if (handle !== undefined) return p;
-  }
-  return connectWithNet(target, timeoutMs, reset, signal);
+  const p =
+    typeof c === 'string' || signal?.aborted
+      ? undefined
+      : onConnector(c, signal, (done: (r: CheckResult) => void) =>
+          c.start(target, timeoutMs, reset, done, options.halfOpen ?? false),
+        );
+  return p ?? connectWithNet(target, timeoutMs, reset, signal);
 }
 
 async function connectWithNet(
