@@ -50,8 +50,9 @@ process.on('SIGHUP', () => say('counters', { ...node.membership.counters, auth: 
 process.on('SIGUSR2', () => node.resources?.takeover('all'));
 node.on('status', (peer, status, previous) => {
   const p = node.membership.peer(peer);
-  // for a death: how long the peer had been silent, against the deadtime it advertised
-  const silentMs = p && status === 'dead' ? Math.round(node.now() - p.lastHeardAt) : undefined;
+  // for a death: how long the peer had been silent, against the deadtime it advertised;
+  // rounded up, since a death needs strictly more silence than the deadtime (4000.3 is not 4000)
+  const silentMs = p && status === 'dead' ? Math.ceil(node.now() - p.lastHeardAt) : undefined;
   say('status', { node: peer, status, previous, deadtimeMs: p?.deadtimeMs, silentMs });
 });
 node.on('link', (node, medium, status) => say('link', { node, medium, status }));
