@@ -12,9 +12,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { destroyAllNetns } from '@lvs-ha/lab';
-import { RealHeartbeat } from '../test/support/real-heartbeat.js';
-import { segment } from '../test/support/segment.js';
+import { destroyAllNetns, RealHeartbeat, segment } from '@lvs-ha/lab';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtures = join(here, '..', 'test', 'fixtures');

@@ -3,11 +3,9 @@
 // The real side's view is cl_status rscstatus and its hbflag/hbflagb state
 // files (its ResourceManager really ran the scripts); ours is the example's
 // "resources" lines.
-import { describeWithLab } from '@lvs-ha/lab';
+import { describeWithLab, RealHeartbeat, type Segment, segment } from '@lvs-ha/lab';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OurNode } from './support/our-node.js';
-import { RealHeartbeat } from './support/real-heartbeat.js';
-import { type Segment, segment } from './support/segment.js';
 
 const haCf = (autoFailback: string) =>
   [

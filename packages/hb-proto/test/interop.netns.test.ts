@@ -3,11 +3,9 @@
 // examples/hb-proto-node.ts) on one segment with the same ha.cf and authkeys.
 // Each must see the other come up; when one is killed the other declares it
 // dead within deadtime. The real side's view is read with cl_status.
-import { describeWithLab } from '@lvs-ha/lab';
+import { describeWithLab, RealHeartbeat, type Segment, segment } from '@lvs-ha/lab';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OurNode } from './support/our-node.js';
-import { RealHeartbeat } from './support/real-heartbeat.js';
-import { type Segment, segment } from './support/segment.js';
 
 const KEEPALIVE_MS = 250;
 const DEADTIME_MS = 2000;

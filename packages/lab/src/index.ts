@@ -32,6 +32,7 @@ export {
   type PrepareOptions,
   prepareGuestImage,
 } from './guest-image.js';
+export { HEARTBEAT_DAEMON, RealHeartbeat, type RealHeartbeatOptions } from './heartbeat.js';
 export {
   buildInitramfs,
   CONTROL_PORT_NAME,
@@ -61,6 +62,7 @@ export {
   type Runner,
   runLocal,
 } from './runner.js';
+export { type Segment, segment } from './segment.js';
 export {
   type ApacheOptions,
   type ApacheServer,

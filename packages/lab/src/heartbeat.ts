@@ -1,5 +1,5 @@
 // Runs Debian's real Heartbeat 3.0.6 as one cluster node inside a network
-// namespace of the lab. Heartbeat insists on fixed paths (/etc/ha.d,
+// namespace of the lab (the peer that hb-proto's and lvs-ha's tests talk to). Heartbeat insists on fixed paths (/etc/ha.d,
 // /var/lib/heartbeat, /run, /var/log) and takes its node name from uname, so
 // each node also gets its own mount and UTS namespace with temporary
 // directories bind-mounted over those paths and hostname = node name.
@@ -9,11 +9,12 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Netns } from '@lvs-ha/lab';
+import type { Netns } from './netns.js';
 
 const run = promisify(execFile);
 
-export const HEARTBEAT = '/usr/libexec/heartbeat/heartbeat';
+/** Where Debian's heartbeat package puts the daemon. */
+export const HEARTBEAT_DAEMON = '/usr/libexec/heartbeat/heartbeat';
 
 export interface RealHeartbeatOptions {
   ns: Netns;
@@ -61,7 +62,7 @@ export class RealHeartbeat {
   }
 
   static async start(opts: RealHeartbeatOptions): Promise<RealHeartbeat> {
-    const dir = await mkdtemp(join(tmpdir(), `hbproto-real-${opts.name}-`));
+    const dir = await mkdtemp(join(tmpdir(), `lvsha-heartbeat-${opts.name}-`));
     const etc = join(dir, 'etc');
     await mkdir(join(dir, 'run'), { recursive: true });
     await mkdir(join(dir, 'log'), { recursive: true });
@@ -84,7 +85,7 @@ export class RealHeartbeat {
       `mount --bind ${join(dir, 'lib')} /var/lib/heartbeat`,
       `mount --bind ${join(dir, 'log')} /var/log`,
       `hostname ${opts.name}`,
-      `exec ${HEARTBEAT} -f`,
+      `exec ${HEARTBEAT_DAEMON} -f`,
     ].join('\n');
     const child = opts.ns.spawn(['unshare', '--mount', '--uts', 'sh', '-c', script]);
     return new RealHeartbeat(opts.ns, opts.name, dir, child);

@@ -3,7 +3,7 @@
 // killing every process of a node's namespace never touches the capture or
 // the other nodes). Addresses come from 192.0.2.0/24 with their broadcast,
 // and 2001:db8::/64.
-import { bridge, Netns, veth } from '@lvs-ha/lab';
+import { bridge, Netns, veth } from './netns.js';
 
 export interface Segment {
   nodes: Netns[];
