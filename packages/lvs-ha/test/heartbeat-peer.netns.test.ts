@@ -1,0 +1,233 @@
+// `lvs-ha start` as one director of a pair whose other director is the real
+// Heartbeat 3.0.6 from Debian (with its own IPaddr2/IPaddr resource scripts):
+// what an operator does who replaces one node of an existing cluster first.
+// Network namespaces on this machine (no IPVS needed: the groups are VIPs).
+// Each node holds its own VIP; a client on the segment follows the VIPs by
+// ARP. Crashes (process killed, link cut) and returns on both sides,
+// auto_failback on, and a clean shutdown of ours telling the peer, which takes
+// our group on the notice (its own scripts take about 2 s here).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type BackgroundProcess,
+  describeWithLab,
+  type Netns,
+  RealHeartbeat,
+  type Segment,
+  segment,
+  tsxLoader,
+} from '@lvs-ha/lab';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+
+const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+// tsx maps the @lvs-ha packages to their sources (no build needed)
+const env = { TSX_TSCONFIG_PATH: fileURLToPath(new URL('guest.tsconfig.json', import.meta.url)) };
+
+const DEADTIME_MS = 2000;
+const haCf = [
+  'logfile /var/log/ha-log',
+  'keepalive 250ms',
+  'deadtime 2',
+  'warntime 1',
+  'initdead 6',
+  'udpport 694',
+  'bcast eth0',
+  'auto_failback on',
+  'node load1 load2',
+  '',
+].join('\n');
+const authkeys = 'auth 1\n1 sha1 mixed-pair-secret\n';
+// load1's group in IPaddr2's form, load2's as the bare address (Heartbeat's IPaddr)
+const VIP1 = '192.0.2.50';
+const VIP2 = '192.0.2.51';
+const haresources = `load1 IPaddr2::${VIP1}/32/eth0\nload2 ${VIP2}/32/eth0\n`;
+// Heartbeat waits RQSTDELAY (10 s) for an unstable peer before taking its own groups
+const SETTLE_MS = 45_000;
+
+describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6', () => {
+  let seg: Segment;
+  let load1: Netns;
+  let load2: Netns;
+  let client: Netns;
+  let dir: string;
+  let real: RealHeartbeat | undefined;
+  let ours: BackgroundProcess | undefined;
+  const mac: Record<string, string> = {};
+
+  beforeAll(async () => {
+    seg = await segment(['load1', 'load2', 'client']);
+    [load1, load2, client] = seg.nodes as [Netns, Netns, Netns];
+    for (const [name, ns] of [
+      ['load1', load1],
+      ['load2', load2],
+    ] as const) {
+      const link = JSON.parse((await ns.exec(['ip', '-j', 'link', 'show', 'eth0'], { check: true })).stdout);
+      mac[name] = link[0].address;
+    }
+    dir = mkdtempSync(join(tmpdir(), 'lvs-ha-mixed-'));
+    mkdirSync(join(dir, 'ha.d'));
+    writeFileSync(join(dir, 'ha.d', 'ha.cf'), haCf);
+    writeFileSync(join(dir, 'ha.d', 'authkeys'), authkeys, { mode: 0o600 });
+    writeFileSync(join(dir, 'ha.d', 'haresources'), haresources);
+  });
+  afterAll(async () => {
+    await ours?.stop().catch(() => undefined);
+    await real?.cleanup().catch(() => undefined);
+    await seg?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const startOurs = async () => {
+    ours = await load2.start(
+      ['node', '--import', tsxLoader(), cli, 'start', '--config-dir', join(dir, 'ha.d'), '--node', 'load2'],
+      { env },
+    );
+  };
+  const startReal = async () => {
+    real = await RealHeartbeat.start({ ns: load1, name: 'load1', haCf, authkeys, haresources });
+  };
+  const vips = async (ns: Netns) => {
+    const out = (await ns.exec(['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'], { check: true })).stdout;
+    return [VIP1, VIP2].filter((v) => out.includes(` ${v}/32 `));
+  };
+  // who answers for a VIP, as the client's ARP cache says (a ping makes sure an entry exists)
+  const holderSeenByClient = async (vip: string) => {
+    await client.exec(['ping', '-c', '1', '-W', '1', vip]);
+    const out = (await client.exec(['ip', 'neigh', 'show', vip, 'dev', 'eth0'])).stdout;
+    const lladdr = /lladdr (\S+)/.exec(out)?.[1];
+    return Object.entries(mac).find(([, m]) => m === lladdr)?.[0] ?? `none (${out.trim()})`;
+  };
+  const dump = async () =>
+    `our node:\n${await ours?.output()}\nreal node's log:\n${(await real?.log())
+      ?.split('\n')
+      .filter((l) => !/Core dumps|core_pattern|core_uses_pid|Logging daemon/.test(l))
+      .slice(-50)
+      .join('\n')}`;
+  const until = async (what: string, pred: () => Promise<boolean>, ms: number) => {
+    const t0 = Date.now();
+    while (!(await pred())) {
+      if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms / 1000} s\n${await dump()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return Date.now() - t0;
+  };
+  const same = (a: string[], b: string[]) => JSON.stringify(a) === JSON.stringify(b);
+  // a crash as the peer sees one: every process gone, the link silent
+  const crash = async (ns: Netns) => {
+    await ns.killAll('KILL');
+    await ns.linkDown('eth0');
+  };
+  // back as after a reboot: no VIP, link up
+  const reboot = async (ns: Netns) => {
+    for (const v of await vips(ns)) await ns.delAddress('eth0', `${v}/32`);
+    await ns.linkUp('eth0');
+  };
+
+  it('each holds its own VIP; crashes and returns on either side move the VIPs; a clean stop tells the peer and hands over', {
+    timeout: 300_000,
+    // Under load the real daemon now and then loses a notice its own scripts
+    // send it through its FIFO (see hb-proto's interop-resources test): one
+    // retry, from a clean start
+    retry: 1,
+  }, async () => {
+    await ours?.stop();
+    await real?.cleanup();
+    await reboot(load1);
+    await reboot(load2);
+    // ours first (tsx takes seconds to start), so that both start within initdead
+    await startOurs();
+    await until(
+      'our node started',
+      async () => (await ours?.output())?.includes('started as load2') ?? false,
+      60_000,
+    );
+    await startReal();
+    const r = real as RealHeartbeat;
+
+    // 1. start-up: each node holds its own group
+    await until(
+      'each holds its own VIP',
+      async () => same(await vips(load1), [VIP1]) && same(await vips(load2), [VIP2]),
+      SETTLE_MS,
+    );
+    expect(await r.waitStatus(['rscstatus'], 'local', SETTLE_MS)).toBe('local');
+    expect(await r.clStatus('nodestatus', 'load2')).toBe('active');
+    expect(await holderSeenByClient(VIP1)).toBe('load1');
+    expect(await holderSeenByClient(VIP2)).toBe('load2');
+
+    // 2. the real node crashes: we take its VIP after deadtime and announce it
+    await crash(load1);
+    const takeover = await until(
+      'we hold both VIPs',
+      async () => same(await vips(load2), [VIP1, VIP2]),
+      DEADTIME_MS + 10_000,
+    );
+    expect(takeover).toBeGreaterThan(DEADTIME_MS - 500);
+    expect(takeover).toBeLessThan(DEADTIME_MS + 3000);
+    // the client's ARP cache follows the gratuitous ARP (no new ARP request needed)
+    await until(
+      "the client's ARP entry for the VIP names us",
+      async () =>
+        (await client.exec(['ip', 'neigh', 'show', VIP1, 'dev', 'eth0'])).stdout.includes(
+          mac.load2 as string,
+        ),
+      3000,
+    );
+    expect(await holderSeenByClient(VIP1)).toBe('load2');
+    expect(await ours?.output()).toMatch(/node load1 dead/);
+
+    // 3. it comes back: auto_failback gives its group back to it
+    await reboot(load1);
+    await startReal();
+    const r2 = real as RealHeartbeat;
+    await until(
+      'the real node holds its VIP again',
+      async () => same(await vips(load1), [VIP1]) && same(await vips(load2), [VIP2]),
+      SETTLE_MS,
+    );
+    expect(await r2.waitStatus(['rscstatus'], 'local', SETTLE_MS)).toBe('local');
+    expect(await holderSeenByClient(VIP1)).toBe('load1');
+    expect(await ours?.output()).toMatch(new RegExp(`vip ${VIP1}/32/eth0 down`));
+
+    // 4. we crash: the real node takes our VIP (its own IPaddr script runs)
+    await crash(load2);
+    await until(
+      'the real node holds both VIPs',
+      async () => same(await vips(load1), [VIP1, VIP2]),
+      DEADTIME_MS + 15_000,
+    );
+    expect(await r2.waitStatus(['rscstatus'], 'all', 10_000)).toBe('all');
+    expect(await holderSeenByClient(VIP2)).toBe('load1');
+
+    // 5. we come back: auto_failback gives us our group
+    await reboot(load2);
+    await startOurs();
+    await until(
+      'we hold our VIP again',
+      async () => same(await vips(load2), [VIP2]) && same(await vips(load1), [VIP1]),
+      SETTLE_MS + 30_000,
+    );
+    expect(await r2.waitStatus(['rscstatus'], 'local', 10_000)).toBe('local');
+    expect(await holderSeenByClient(VIP2)).toBe('load2');
+
+    // 6. a clean stop of ours (SIGTERM): resources released, the peer told, it takes them at once
+    const stopping = (ours as BackgroundProcess).stop();
+    const handover = await until(
+      'the real node holds both VIPs after our shutdown',
+      async () => same(await vips(load1), [VIP1, VIP2]),
+      15_000,
+    );
+    await stopping;
+    expect(await ours?.output()).toMatch(/stopped\n/);
+    expect(await r2.clStatus('nodestatus', 'load2')).toBe('dead');
+    // it was told (Heartbeat's shutdown notice) and knows we gave our group up before leaving
+    const log = (await r2.log()) as string;
+    expect(log).toContain("Received shutdown notice from 'load2'");
+    expect(log).toContain('Dead node load2 gave up resources');
+    console.log(
+      `[lvs-ha beside Heartbeat 3.0.6] real node crashed -> we hold its VIP in ${takeover} ms (deadtime ${DEADTIME_MS} ms); our clean stop (SIGTERM) -> it holds ours in ${handover} ms`,
+    );
+  });
+});
