@@ -1,17 +1,13 @@
 // Runs Debian's real Heartbeat 3.0.6 as one cluster node inside a network
-// namespace of the lab (the peer that hb-proto's and lvs-ha's tests talk to). Heartbeat insists on fixed paths (/etc/ha.d,
-// /var/lib/heartbeat, /run, /var/log) and takes its node name from uname, so
-// each node also gets its own mount and UTS namespace with temporary
-// directories bind-mounted over those paths and hostname = node name.
-import type { ChildProcess } from 'node:child_process';
-import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+// namespace of the lab (the peer that hb-proto's and lvs-ha's tests talk to),
+// on this machine or in the guest: everything goes through the namespace's
+// runner. Heartbeat insists on fixed paths (/etc/ha.d, /var/lib/heartbeat,
+// /run, /var/log) and takes its node name from uname, so each node also gets
+// its own mount and UTS namespace with temporary directories bind-mounted
+// over those paths and hostname = node name.
+import { LabError } from './errors.js';
 import type { Netns } from './netns.js';
-
-const run = promisify(execFile);
+import type { BackgroundProcess } from './runner.js';
 
 /** Where Debian's heartbeat package puts the daemon. */
 export const HEARTBEAT_DAEMON = '/usr/libexec/heartbeat/heartbeat';
@@ -23,6 +19,8 @@ export interface RealHeartbeatOptions {
   haCf: string;
   authkeys: string;
   haresources?: string;
+  /** More files for its /etc/ha.d, by name (e.g. ldirectord.cf). */
+  files?: Record<string, string>;
 }
 
 /**
@@ -43,62 +41,78 @@ exit 0
 export class RealHeartbeat {
   readonly ns: Netns;
   readonly name: string;
+  /** Its private copies of /etc/ha.d (etc), /var/lib/heartbeat (lib), /run (run), /var/log (log), as the runner sees them. */
   readonly dir: string;
-  readonly child: ChildProcess;
-  #exited: Promise<void>;
+  readonly process: BackgroundProcess;
 
-  private constructor(ns: Netns, name: string, dir: string, child: ChildProcess) {
+  private constructor(ns: Netns, name: string, dir: string, process: BackgroundProcess) {
     this.ns = ns;
     this.name = name;
     this.dir = dir;
-    this.child = child;
-    this.#exited = new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve();
-      else child.once('exit', () => resolve());
-    });
-    // Pipes must be drained or the daemon blocks on a full pipe.
-    child.stdout?.resume();
-    child.stderr?.resume();
+    this.process = process;
   }
 
   static async start(opts: RealHeartbeatOptions): Promise<RealHeartbeat> {
-    const dir = await mkdtemp(join(tmpdir(), `lvsha-heartbeat-${opts.name}-`));
-    const etc = join(dir, 'etc');
-    await mkdir(join(dir, 'run'), { recursive: true });
-    await mkdir(join(dir, 'log'), { recursive: true });
-    // cp -a keeps the owners the package gives (hacluster:haclient) that the daemon checks.
-    await run('cp', ['-a', '/etc/ha.d', etc]);
-    await run('cp', ['-a', '/var/lib/heartbeat', join(dir, 'lib')]);
-    await run('cp', ['-a', '/run/heartbeat', join(dir, 'run')]).catch(() => undefined);
-    await writeFile(join(etc, 'ha.cf'), opts.haCf);
-    await writeFile(join(etc, 'authkeys'), opts.authkeys, { mode: 0o600 });
-    await chmod(join(etc, 'authkeys'), 0o600);
-    await writeFile(join(etc, 'haresources'), opts.haresources ?? '');
-    for (const flag of ['hbflag', 'hbflagb']) {
-      await writeFile(join(etc, 'resource.d', flag), flagScript(flag), { mode: 0o755 });
-    }
+    const runner = opts.ns.runner;
+    const dir = (
+      await runner.exec(['mktemp', '-d', `/tmp/lvsha-heartbeat-${opts.name}-XXXXXX`], { check: true })
+    ).stdout.trim();
+    // cp -a keeps the owners the package gives (hacluster:haclient) that the
+    // daemon checks; /run/heartbeat is made as its tmpfiles.d says.
+    await runner.exec(
+      [
+        'sh',
+        '-c',
+        [
+          'set -e',
+          'cp -a /etc/ha.d "$1/etc"',
+          'cp -a /var/lib/heartbeat "$1/lib"',
+          'mkdir -p "$1/log"',
+          'install -d -m 0755 "$1/run"',
+          'install -d -o hacluster -g haclient -m 0750 "$1/run/heartbeat" "$1/run/heartbeat/ccm" "$1/run/heartbeat/crm" "$1/run/heartbeat/dopd" "$1/run/crm"',
+        ].join('\n'),
+        'sh',
+        dir,
+      ],
+      { check: true },
+    );
+    const files: [string, string, number][] = [
+      ['ha.cf', opts.haCf, 0o644],
+      ['authkeys', opts.authkeys, 0o600],
+      ['haresources', opts.haresources ?? '', 0o644],
+      ...Object.entries(opts.files ?? {}).map(([n, c]): [string, string, number] => [n, c, 0o644]),
+      ['resource.d/hbflag', flagScript('hbflag'), 0o755],
+      ['resource.d/hbflagb', flagScript('hbflagb'), 0o755],
+    ];
+    for (const [name, content, mode] of files)
+      await runner.exec(
+        ['sh', '-c', 'cat > "$1" && chmod "$2" "$1"', 'sh', `${dir}/etc/${name}`, mode.toString(8)],
+        {
+          input: content,
+          check: true,
+        },
+      );
     const script = [
       'set -e',
       'mount --make-rprivate /',
-      `mount --bind ${etc} /etc/ha.d`,
-      `mount --bind ${join(dir, 'run')} /run`,
-      `mount --bind ${join(dir, 'lib')} /var/lib/heartbeat`,
-      `mount --bind ${join(dir, 'log')} /var/log`,
+      `mount --bind ${dir}/etc /etc/ha.d`,
+      `mount --bind ${dir}/run /run`,
+      `mount --bind ${dir}/lib /var/lib/heartbeat`,
+      `mount --bind ${dir}/log /var/log`,
       `hostname ${opts.name}`,
       `exec ${HEARTBEAT_DAEMON} -f`,
     ].join('\n');
-    const child = opts.ns.spawn(['unshare', '--mount', '--uts', 'sh', '-c', script]);
-    return new RealHeartbeat(opts.ns, opts.name, dir, child);
+    const process = await opts.ns.start(['unshare', '--mount', '--uts', 'sh', '-c', script]);
+    return new RealHeartbeat(opts.ns, opts.name, dir, process);
   }
 
-  /** pid of the Heartbeat master process (ip netns exec, unshare and sh all exec). */
+  /** pid of the Heartbeat master process (ip netns exec, unshare and sh all exec), as its runner sees it. */
   get pid(): number {
-    if (this.child.pid === undefined) throw new Error('heartbeat did not start');
-    return this.child.pid;
+    return this.process.pid;
   }
 
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+  running(): Promise<boolean> {
+    return this.process.running();
   }
 
   /** Runs a command in this node's namespaces (network, mount, UTS). */
@@ -106,19 +120,7 @@ export class RealHeartbeat {
     argv: readonly string[],
     timeoutMs = 20_000,
   ): Promise<{ stdout: string; stderr: string; code: number }> {
-    try {
-      const { stdout, stderr } = await run('nsenter', ['-t', String(this.pid), '-m', '-u', '-n', ...argv], {
-        timeout: timeoutMs,
-      });
-      return { stdout, stderr, code: 0 };
-    } catch (e) {
-      const err = e as { stdout?: string; stderr?: string; code?: number };
-      return {
-        stdout: err.stdout ?? '',
-        stderr: err.stderr ?? '',
-        code: typeof err.code === 'number' ? err.code : 1,
-      };
-    }
+    return this.ns.runner.exec(['nsenter', '-t', String(this.pid), '-m', '-u', '-n', ...argv], { timeoutMs });
   }
 
   /** `cl_status ARGS` as the real node sees it (trimmed stdout; its exit code says e.g. dead = 2, so not checked). */
@@ -143,30 +145,39 @@ export class RealHeartbeat {
     }
   }
 
+  /** Its ha-log ('' before it wrote one). */
   async log(): Promise<string> {
-    return readFile(join(this.dir, 'log', 'ha-log'), 'utf8').catch(() => '');
+    return this.#read('log/ha-log');
   }
 
   /** A flag resource's state file ('running', 'stopped' or '' if never run). */
   async flag(name = 'hbflag'): Promise<string> {
-    return (await readFile(join(this.dir, 'lib', `${name}.state`), 'utf8').catch(() => '')).trim();
+    return (await this.#read(`lib/${name}.state`)).trim();
+  }
+
+  async #read(path: string): Promise<string> {
+    const r = await this.ns.runner.exec(['cat', `${this.dir}/${path}`]).catch(() => undefined);
+    return r?.code === 0 ? r.stdout : '';
   }
 
   /** Stops the node: SIGKILL for a crash (every process of its namespace), SIGTERM for a clean shutdown. */
   async stop(how: 'crash' | 'shutdown' = 'crash', timeoutMs = 30_000): Promise<void> {
-    if (how === 'crash') {
-      await this.ns.killAll('KILL');
-    } else if (this.running) {
-      this.child.kill('SIGTERM');
-      const t = setTimeout(() => void this.ns.killAll('KILL'), timeoutMs);
-      await this.#exited;
-      clearTimeout(t);
+    if (how === 'crash') await this.ns.killAll('KILL');
+    else if (await this.running()) {
+      await this.ns.runner.exec(['kill', '-TERM', String(this.pid)]);
+      const until = Date.now() + timeoutMs;
+      while ((await this.running()) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      if (await this.running()) await this.ns.killAll('KILL');
     }
-    await this.#exited;
+    const until = Date.now() + 10_000;
+    while (await this.running()) {
+      if (Date.now() > until) throw new LabError('TIMEOUT', `heartbeat ${this.name} did not exit`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   async cleanup(): Promise<void> {
-    if (this.running) await this.stop('crash');
-    await rm(this.dir, { recursive: true, force: true });
+    if (await this.running()) await this.stop('crash');
+    await this.ns.runner.exec(['rm', '-rf', this.dir]).catch(() => undefined);
   }
 }
