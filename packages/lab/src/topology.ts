@@ -167,7 +167,9 @@ export function topologyScript(t: Topology, switchNs: string, nsNames: Record<st
       const port = `${name}-${i}`;
       root.push(`link add name eth${i} netns ${ns} type veth peer name ${port} netns ${switchNs}`);
       sw.push(`link set ${port} master br-${seg} up`);
-      inHost.push(`link set eth${i} up`, `addr add ${addr} dev eth${i}`);
+      // with its broadcast address, as ifupdown gives it: Heartbeat's bcast
+      // sends to the interface's broadcast address (0.0.0.0 without one)
+      inHost.push(`link set eth${i} up`, `addr add ${addr}${addr.includes(':') ? '' : ' brd +'} dev eth${i}`);
     });
     if (spec.gateway) inHost.push(`route add default via ${spec.gateway}`);
     const sysctls: string[] = [];

@@ -53,6 +53,8 @@ describe('topology descriptions', () => {
     expect(script).toContain('link set rs1-1 master br-back up');
     expect(script).toContain('link add name br-front type bridge forward_delay 0 stp_state 0');
     expect(script).toMatch(/ip -n N-rs2 -batch - <<'EOF'\n[\s\S]*addr add 192\.0\.2\.50\/32 dev lo\nEOF/);
+    // each segment's address with its broadcast (Heartbeat's bcast sends there)
+    expect(script).toContain('addr add 198.51.100.2/24 brd + dev eth1');
     expect(script).toContain(
       'ip netns exec N-rs1 sysctl -q -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2',
     );

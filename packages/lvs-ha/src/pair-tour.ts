@@ -5,7 +5,9 @@
 // the real servers. load1 takes the VIP and the table; the client is served;
 // load1 dies (killed, links cut) and load2 takes over; load1 comes back and
 // takes its group again (auto_failback on). What `lvs-ha lab --pair` shows,
-// and what the lab test checks.
+// and what the lab test checks. With `load1: 'heartbeat'`, load1 is Debian's
+// Heartbeat 3.0.6 running Debian's ldirectord on the same files instead: a
+// cluster being moved to lvs-ha one director at a time.
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +18,7 @@ import {
   Guest,
   Lab,
   LabError,
+  RealHeartbeat,
   type Runner,
   seedTopology,
 } from '@lvs-ha/lab';
@@ -29,6 +32,8 @@ export interface PairTourOptions {
   lvsHa?: { argv: string[]; env?: Record<string, string> };
   /** Node Apache with mod_status on the real servers (default), or a small Node server answering like it (quicker). */
   realServers?: 'apache' | 'node';
+  /** Who directs load1: `lvs-ha start` (default), or Debian's Heartbeat 3.0.6 with ldirectord on the same files. */
+  load1?: 'lvs-ha' | 'heartbeat';
   say: (line: string) => void;
 }
 
@@ -43,16 +48,24 @@ export interface PairTourResult {
   failoverMs: number;
   /** From load1's restart to load1 holding everything again and load2 nothing. */
   failbackMs: number;
-  /** What each `lvs-ha start` printed, by node (load1's is its second run's). */
+  /** What each node printed (for a real Heartbeat: its ha-log), by node (load1's is its second run's). */
   output: Record<string, string>;
-  /** What load1 printed before it was killed. */
+  /** What load1 printed (or logged) before it was killed. */
   firstOutput: string;
+  /** What load2 printed before load1 was killed. */
+  standbyOutput: string;
 }
 
 const VIP = seedTopology.vip;
 const TABLE = `-A -t ${VIP}:80 -s wrr\n-a -t ${VIP}:80 -r 192.0.2.21:80 -g -w 5\n-a -t ${VIP}:80 -r 192.0.2.22:80 -g -w 5\n`;
 const HA_CF =
   'keepalive 500ms\ndeadtime 4\nwarntime 2\ninitdead 8\nbcast eth1\nauto_failback on\nnode load1 load2\n';
+const AUTHKEYS = 'auth 1\n1 sha1 lvs-ha-lab-secret\n';
+const HARESOURCES = `load1 ${VIP}/32/eth0 ldirectord::ldirectord.cf\n`;
+// For a real Heartbeat: the same group with IPaddr2 (ip and send_arp), as
+// current installations write it. Debian's IPaddr (ifconfig aliases) fails
+// in the lab's guest ("Generic error" after about 75 s under emulation).
+const HARESOURCES_IPADDR2 = `load1 IPaddr2::${VIP}/32/eth0 ldirectord::ldirectord.cf\n`;
 
 /** The seed article's ldirectord.cf (examples/seed/ha.d/ldirectord.cf; a test keeps them equal). */
 export const SEED_LDIRECTORD_CF = `logfile = "local0"\n\ncheckinterval = 5\n\nautoreload = yes\n\nvirtual = 12.3.4.50:80\n\treal = 12.3.4.100:80 gate 5\n\treal = 12.3.4.101:80 gate 5\n\tfallback = 127.0.0.1:80 gate\n\tscheduler = wrr\n\tprotocol = tcp\n\tchecktype = 4\n\trequest = "/server-status"\n\treceive = "Apache Server Status"\n\tnegotiatetimeout = 20\n`;
@@ -75,6 +88,9 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
   let dir: string | undefined;
   const nodes: Record<string, BackgroundProcess> = {};
   const servers: { stop(): Promise<void> }[] = [];
+  const realLoad1 = o.load1 === 'heartbeat';
+  const haresources = realLoad1 ? HARESOURCES_IPADDR2 : HARESOURCES;
+  const reals: RealHeartbeat[] = [];
   try {
     if (!runner) {
       const caps = capabilitiesSync();
@@ -99,15 +115,17 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
       const d = join(dir, `ha.d-${name}`);
       mkdirSync(d, { recursive: true });
       writeFileSync(join(d, 'ha.cf'), HA_CF);
-      writeFileSync(join(d, 'authkeys'), 'auth 1\n1 sha1 lvs-ha-lab-secret\n');
+      writeFileSync(join(d, 'authkeys'), AUTHKEYS);
       chmodSync(join(d, 'authkeys'), 0o600);
-      writeFileSync(join(d, 'haresources'), `load1 ${VIP}/32/eth0 ldirectord::ldirectord.cf\n`);
+      writeFileSync(join(d, 'haresources'), haresources);
       writeFileSync(join(d, 'ldirectord.cf'), labLdirectordCf());
       dirs[name] = d;
     }
     say(`1. The seed's network${lab.runner instanceof Guest ? ` in the guest (${lab.runner.kernel})` : ''}.`);
     say(`   load1 and load2 share ${dirs.load1}: ha.cf (bcast eth1, auto_failback on), authkeys,`);
-    say(`   haresources "load1 ${VIP}/32/eth0 ldirectord::ldirectord.cf", the seed's ldirectord.cf.`);
+    say(`   haresources "${haresources.trim()}", the seed's ldirectord.cf.`);
+    if (realLoad1)
+      say("   load1 runs Debian's Heartbeat 3.0.6 and ldirectord on copies of them, load2 lvs-ha start.");
     if ((o.realServers ?? 'apache') === 'apache')
       for (const rs of ['rs1', 'rs2']) servers.push(await lab.host(rs).startApache());
     else
@@ -118,6 +136,25 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
       argv: [process.execPath, fileURLToPath(new URL('./cli.js', import.meta.url))],
     };
     const start = async (name: string) => {
+      if (name === 'load1' && realLoad1) {
+        // Heartbeat logs to a file of its own; ldirectord logs to /var/log/ldirectord.log
+        const real = await RealHeartbeat.start({
+          ns: (lab as Lab).host(name).ns,
+          name,
+          haCf: `${HA_CF}logfile /var/log/ha-log\n`,
+          authkeys: AUTHKEYS,
+          haresources,
+          files: { 'ldirectord.cf': labLdirectordCf() },
+        });
+        reals.push(real);
+        nodes[name] = {
+          pid: real.pid,
+          stop: () => real.stop('shutdown'),
+          output: () => real.log(),
+          running: () => real.running(),
+        };
+        return;
+      }
       nodes[name] = await (lab as Lab)
         .host(name)
         .ns.start([...lvsHa.argv, 'start', '--config-dir', dirs[name] as string, '--node', name], {
@@ -157,7 +194,11 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
         .map(([k, v]) => `${k}: ${v}`)
         .join(', ');
 
-    say('\n2. lvs-ha start on load1 and on load2.');
+    say(
+      realLoad1
+        ? '\n2. Heartbeat 3.0.6 (with ldirectord) on load1, lvs-ha start on load2.'
+        : '\n2. lvs-ha start on load1 and on load2.',
+    );
     await Promise.all([start('load1'), start('load2')]);
     const t1 = await until('load1 holding the VIP and the table, load2 nothing', async () => {
       const [a, b] = [await holds('load1'), await holds('load2')];
@@ -171,6 +212,7 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
     say('\n3. load1 dies (killed, its links cut).');
     dead = 'load1';
     const firstOutput = await nodes.load1!.output();
+    const standbyOutput = await nodes.load2!.output();
     await lab.host('load1').killAll('KILL');
     await lab.cut('load1', 'front');
     await lab.cut('load1', 'back');
@@ -204,9 +246,17 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
     say(`   ${requests} more requests: answered by ${show(afterFailback)}`);
     const output: Record<string, string> = {};
     for (const [n, p] of Object.entries(nodes)) output[n] = await p.output();
-    return { served: { first, afterFailover, afterFailback }, failoverMs, failbackMs, output, firstOutput };
+    return {
+      served: { first, afterFailover, afterFailback },
+      failoverMs,
+      failbackMs,
+      output,
+      firstOutput,
+      standbyOutput,
+    };
   } finally {
     for (const p of Object.values(nodes)) await p.stop().catch(() => {});
+    for (const r of reals) await r.cleanup().catch(() => {});
     for (const s of servers) await s.stop().catch(() => {});
     await lab?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });

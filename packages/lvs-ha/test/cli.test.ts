@@ -31,7 +31,7 @@ describe('lvs-ha cli', () => {
   it('lvs-ha lab: --help prints its usage, exit 0, without starting anything', async () => {
     const c = capture();
     expect(await runCli(['lab', '--help'], c.io)).toBe(0);
-    expect(c.out()).toContain('usage: lvs-ha lab [--pair] [--requests N] [--hold SECONDS]');
+    expect(c.out()).toContain('usage: lvs-ha lab [--pair [--mixed]] [--requests N] [--hold SECONDS]');
   });
 
   it.each([
@@ -41,6 +41,7 @@ describe('lvs-ha cli', () => {
     [['--hold', '-1'], '--hold needs an integer from 0 to 86400, got -1'],
     [['--hold', '1.5'], '--hold needs an integer from 0 to 86400, got 1.5'],
     [['--frob'], 'unknown option --frob'],
+    [['--mixed'], '--mixed goes with --pair'],
   ])('lvs-ha lab %j: exit 2 with the reason and the usage, no lab started', async (args, why) => {
     const c = capture();
     expect(await runCli(['lab', ...args], c.io)).toBe(2);

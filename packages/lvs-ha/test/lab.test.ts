@@ -155,3 +155,55 @@ describeWithLab(
     });
   },
 );
+
+describeWithLab(
+  ['guest'],
+  "a mixed pair (lvs-ha lab --pair --mixed): Debian's Heartbeat 3.0.6 and ldirectord on load1, lvs-ha start on load2",
+  () => {
+    let r: PairTourResult;
+    const lines: string[] = [];
+    beforeAll(async () => {
+      r = await pairTour({
+        runner: await sharedGuest(),
+        lvsHa: { argv: ['node', '--import', tsxLoader(), cli], env },
+        realServers: 'node',
+        load1: 'heartbeat',
+        say: (l) => lines.push(l),
+      });
+      process.stderr.write(`[lvs-ha lab --pair --mixed]\n${lines.join('\n')}\n`);
+    }, 600_000);
+
+    it("the real load1 takes its group: its IPaddr2 and ldirectord make the VIP and the seed's table; we stay standby", () => {
+      // pairTour waited for load1 to hold the VIP and the exact table and load2 nothing.
+      expect(r.firstOutput).toMatch(
+        /Running \/etc\/ha\.d\/+resource\.d\/IPaddr2 192\.0\.2\.50\/32\/eth0 start/,
+      );
+      expect(r.firstOutput).toMatch(/Running \/etc\/ha\.d\/+resource\.d\/ldirectord ldirectord\.cf start/);
+      // (the real node starts in a second, lvs-ha under emulation in about
+      // 30: the real one finds load2 dead after initdead and takes its group,
+      // and load2 then joins as standby)
+      expect(r.standbyOutput).toMatch(/node load1 active/);
+      expect(r.standbyOutput).not.toMatch(/acquire foreign|node load1 dead|vip .* up/);
+      expect(r.served.first).toEqual({ rs1: 5, rs2: 5 });
+    });
+
+    it('the real load1 dies: we take the VIP and the table over from the same files, and serve', () => {
+      process.stderr.write(
+        `[lvs-ha lab --mixed] real load1 killed -> load2 holds VIP and table in ${r.failoverMs} ms\n`,
+      );
+      expect(r.failoverMs).toBeLessThan(15_000);
+      expect(r.output.load2).toMatch(/node load1 dead/);
+      expect(r.output.load2).toMatch(/acquire foreign \(mach_down\): IPaddr2::192\.0\.2\.50\/32\/eth0/);
+      expect(r.output.load2).toMatch(/vip 192\.0\.2\.50\/32\/eth0 up on eth0/);
+      expect(r.output.load2).toMatch(/add real 192\.0\.2\.21:80 to 192\.0\.2\.50:80\/tcp \(gate, weight 5\)/);
+      expect(r.served.afterFailover).toEqual({ rs1: 5, rs2: 5 });
+    });
+
+    it('the real load1 comes back: auto_failback, we release VIP and table, its ldirectord rebuilds the table', () => {
+      expect(r.output.load2).toMatch(/release foreign/);
+      expect(r.output.load2).toMatch(/delete virtual 192\.0\.2\.50:80\/tcp/);
+      expect(r.output.load1).toMatch(/Running \/etc\/ha\.d\/+resource\.d\/ldirectord ldirectord\.cf start/);
+      expect(r.served.afterFailback).toEqual({ rs1: 5, rs2: 5 });
+    });
+  },
+);

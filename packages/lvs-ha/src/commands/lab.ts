@@ -6,7 +6,7 @@
 // @lvs-ha/lab, where the lab's tests run it.
 import type { CliCommand, CliIo } from '../cli-main.js';
 
-const HELP = `usage: lvs-ha lab [--pair] [--requests N] [--hold SECONDS]
+const HELP = `usage: lvs-ha lab [--pair [--mixed]] [--requests N] [--hold SECONDS]
 
 Brings the seed topology up and shows it: addresses, the IPVS table, client
 requests to the VIP and which real server answered, the VIP moving to load2.
@@ -15,6 +15,9 @@ Needs root; boots a qemu guest (Debian's kernel) when this kernel has no IPVS.
   --pair           run the real thing instead: 'lvs-ha start' on load1 and load2
                    from the seed's files; load1 serves, dies, load2 takes over,
                    load1 comes back and takes its group again
+  --mixed          with --pair: load1 runs Debian's Heartbeat 3.0.6 and
+                   ldirectord on the same files (a cluster moved to lvs-ha one
+                   director at a time)
   --requests N     client requests to send to the VIP (default 12)
   --hold SECONDS   keep the lab up this long before tearing it down (default 0;
                    not with --pair)
@@ -24,10 +27,11 @@ interface LabOptions {
   requests: number;
   holdSeconds: number;
   pair: boolean;
+  mixed: boolean;
 }
 
 function parseArgs(args: readonly string[]): LabOptions | string {
-  const o: LabOptions = { requests: 12, holdSeconds: 0, pair: false };
+  const o: LabOptions = { requests: 12, holdSeconds: 0, pair: false, mixed: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = args[i + 1];
@@ -43,11 +47,13 @@ function parseArgs(args: readonly string[]): LabOptions | string {
       if (a === '--requests') o.requests = int('--requests', 1000);
       else if (a === '--hold') o.holdSeconds = int('--hold', 86_400);
       else if (a === '--pair') o.pair = true;
+      else if (a === '--mixed') o.mixed = true;
       else return `unknown option ${a}`;
     } catch (e) {
       return (e as Error).message;
     }
   }
+  if (o.mixed && !o.pair) return '--mixed goes with --pair';
   return o;
 }
 
@@ -55,7 +61,11 @@ async function tour(o: LabOptions, io: CliIo): Promise<number> {
   if (o.pair) {
     const { pairTour } = await import('../pair-tour.js');
     const started = Date.now();
-    await pairTour({ requests: o.requests, say: (line) => io.stdout(`${line}\n`) });
+    await pairTour({
+      requests: o.requests,
+      ...(o.mixed && { load1: 'heartbeat' as const }),
+      say: (line) => io.stdout(`${line}\n`),
+    });
     io.stdout(`\nTorn down. The tour took ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
     return 0;
   }
