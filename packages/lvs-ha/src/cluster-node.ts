@@ -22,7 +22,7 @@ import {
 } from '@lvs-ha/ha-config';
 import { HeartbeatNode, haresourcesGroups, type ResourceAction, resourceKey } from '@lvs-ha/hb-proto';
 import { Ipvs } from '@lvs-ha/ipvs';
-import { announce, release, takeOver } from '@lvs-ha/vip';
+import { announce, listAddresses, release, takeOver } from '@lvs-ha/vip';
 import { Director, type DirectorIpvs } from './director.js';
 import { HeartbeatThread, type HeartbeatThreadOptions } from './heartbeat-thread.js';
 import { describeOperation } from './operations.js';
@@ -113,8 +113,29 @@ export class ClusterNode extends EventEmitter<Events> {
     // what they load on first use (koffi's native module, the IPVS family)
     // now, not while a peer is counting our silence against deadtime.
     await this.warmUp();
+    await this.checkBroadcast();
     await this.heartbeat.start();
     this.say(`started as ${this.o.node.toLowerCase()}`);
+  }
+
+  /**
+   * Heartbeat's bcast sends to the interface's configured broadcast address:
+   * an address added without one (ip addr add A/24, no brd) makes a real
+   * Heartbeat send to 0.0.0.0, and nothing it sends leaves the machine. We
+   * send to the prefix's broadcast either way, so the pair seems to work
+   * while a real Heartbeat set up like this machine is never heard: say so.
+   */
+  private async checkBroadcast(): Promise<void> {
+    const media = this.o.config.haCf?.value.settings.media ?? [];
+    for (const m of media) {
+      if (m.type !== 'bcast') continue;
+      const v4 = await listAddresses({ interface: m.interface, family: 4 }).catch(() => undefined);
+      const bare = v4?.filter((a) => !a.secondary && a.prefixLength < 31 && a.broadcast === undefined) ?? [];
+      for (const a of bare)
+        this.say(
+          `warning bcast ${m.interface}: ${a.address.text}/${a.prefixLength} has no broadcast address; a real Heartbeat with this set-up sends its heartbeats to 0.0.0.0 and is never heard (ip addr add ${a.address.text}/${a.prefixLength} brd + dev ${m.interface})`,
+        );
+    }
   }
 
   private async warmUp(): Promise<void> {

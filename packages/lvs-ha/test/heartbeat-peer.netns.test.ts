@@ -18,6 +18,7 @@ import {
   type Segment,
   segment,
   tsxLoader,
+  veth,
 } from '@lvs-ha/lab';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
@@ -177,6 +178,7 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     );
     expect(await holderSeenByClient(VIP1)).toBe('load2');
     expect(await ours?.output()).toMatch(/node load1 dead/);
+    expect(await ours?.output()).not.toMatch(/no broadcast address/);
 
     // 3. it comes back: auto_failback gives its group back to it
     await reboot(load1);
@@ -229,5 +231,39 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     console.log(
       `[lvs-ha beside Heartbeat 3.0.6] real node crashed -> we hold its VIP in ${takeover} ms (deadtime ${DEADTIME_MS} ms); our clean stop (SIGTERM) -> it holds ours in ${handover} ms`,
     );
+  });
+
+  it('warns when a bcast interface has no broadcast address (a real Heartbeat set up so sends to 0.0.0.0)', {
+    timeout: 90_000,
+  }, async () => {
+    // an interface of its own in the client's namespace: 203.0.113.9/24 without brd
+    await veth(client, 'hb0', client, 'hb1');
+    await client.ip(['addr', 'add', '203.0.113.9/24', 'dev', 'hb0']);
+    const d = join(dir, 'ha.d-nobrd');
+    mkdirSync(d);
+    writeFileSync(
+      join(d, 'ha.cf'),
+      haCf.replace('bcast eth0', 'bcast hb0').replace('node load1 load2', 'node solo other'),
+    );
+    writeFileSync(join(d, 'authkeys'), authkeys, { mode: 0o600 });
+    writeFileSync(join(d, 'haresources'), '');
+    const solo = await client.start(
+      ['node', '--import', tsxLoader(), cli, 'start', '--config-dir', d, '--node', 'solo'],
+      {
+        env,
+      },
+    );
+    try {
+      await until('the start', async () => /started as solo/.test(await solo.output()), 60_000).catch(
+        async (e: Error) => {
+          throw new Error(`${e.message.split('\n')[0]}; it printed:\n${await solo.output()}`);
+        },
+      );
+      expect(await solo.output()).toContain(
+        'warning bcast hb0: 203.0.113.9/24 has no broadcast address; a real Heartbeat with this set-up sends its heartbeats to 0.0.0.0 and is never heard (ip addr add 203.0.113.9/24 brd + dev hb0)',
+      );
+    } finally {
+      await solo.stop();
+    }
   });
 });
