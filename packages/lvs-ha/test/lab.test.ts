@@ -163,15 +163,29 @@ describeWithLab(
     let r: PairTourResult;
     const lines: string[] = [];
     beforeAll(async () => {
-      r = await pairTour({
-        runner: await sharedGuest(),
-        lvsHa: { argv: ['node', '--import', tsxLoader(), cli], env },
-        realServers: 'node',
-        load1: 'heartbeat',
-        say: (l) => lines.push(l),
-      });
+      // Under load the real daemon now and then loses a notice its own
+      // scripts send it through its FIFO (see hb-proto's interop-resources
+      // test): one more tour from scratch, said on stderr
+      for (let attempt = 1; ; attempt++) {
+        try {
+          r = await pairTour({
+            runner: await sharedGuest(),
+            lvsHa: { argv: ['node', '--import', tsxLoader(), cli], env },
+            realServers: 'node',
+            load1: 'heartbeat',
+            say: (l) => lines.push(l),
+          });
+          break;
+        } catch (e) {
+          if (attempt === 2) throw e;
+          process.stderr.write(
+            `[lvs-ha lab --mixed] first tour failed, once more: ${(e as Error).message}\n`,
+          );
+          lines.length = 0;
+        }
+      }
       process.stderr.write(`[lvs-ha lab --pair --mixed]\n${lines.join('\n')}\n`);
-    }, 600_000);
+    }, 900_000);
 
     it("the real load1 takes its group: its IPaddr2 and ldirectord make the VIP and the seed's table; we stay standby", () => {
       // pairTour waited for load1 to hold the VIP and the exact table and load2 nothing.
