@@ -170,7 +170,8 @@ export class ClusterNode extends EventEmitter<Events> {
   }
 
   private async run(a: ResourceAction): Promise<void> {
-    this.say(`${a.action} ${a.set} (${a.reason}): ${a.groups.join(' ')}`);
+    // "(none)" as Heartbeat logs it: a node with no group of its own still goes through the step
+    this.say(`${a.action} ${a.set} (${a.reason}): ${a.groups.join(' ') || '(none)'}`);
     const groups = a.groups
       .map((k) => this.groups.get(k))
       .filter((g): g is HaResourceGroup => g !== undefined);
