@@ -58,7 +58,8 @@ export class RealHeartbeat {
       await runner.exec(['mktemp', '-d', `/tmp/lvsha-heartbeat-${opts.name}-XXXXXX`], { check: true })
     ).stdout.trim();
     // cp -a keeps the owners the package gives (hacluster:haclient) that the
-    // daemon checks; /run/heartbeat is made as its tmpfiles.d says.
+    // daemon checks; /run/heartbeat and /run/resource-agents are made as
+    // their packages' tmpfiles.d say.
     await runner.exec(
       [
         'sh',
@@ -70,6 +71,8 @@ export class RealHeartbeat {
           'mkdir -p "$1/log"',
           'install -d -m 0755 "$1/run"',
           'install -d -o hacluster -g haclient -m 0750 "$1/run/heartbeat" "$1/run/heartbeat/ccm" "$1/run/heartbeat/crm" "$1/run/heartbeat/dopd" "$1/run/crm"',
+          // resource-agents' tmpfiles.d: IPaddr keeps its interface locks there
+          'install -d -m 1755 "$1/run/resource-agents"',
         ].join('\n'),
         'sh',
         dir,

@@ -62,10 +62,6 @@ const HA_CF =
   'keepalive 500ms\ndeadtime 4\nwarntime 2\ninitdead 8\nbcast eth1\nauto_failback on\nnode load1 load2\n';
 const AUTHKEYS = 'auth 1\n1 sha1 lvs-ha-lab-secret\n';
 const HARESOURCES = `load1 ${VIP}/32/eth0 ldirectord::ldirectord.cf\n`;
-// For a real Heartbeat: the same group with IPaddr2 (ip and send_arp), as
-// current installations write it. Debian's IPaddr (ifconfig aliases) fails
-// in the lab's guest ("Generic error" after about 75 s under emulation).
-const HARESOURCES_IPADDR2 = `load1 IPaddr2::${VIP}/32/eth0 ldirectord::ldirectord.cf\n`;
 
 /** The seed article's ldirectord.cf (examples/seed/ha.d/ldirectord.cf; a test keeps them equal). */
 export const SEED_LDIRECTORD_CF = `logfile = "local0"\n\ncheckinterval = 5\n\nautoreload = yes\n\nvirtual = 12.3.4.50:80\n\treal = 12.3.4.100:80 gate 5\n\treal = 12.3.4.101:80 gate 5\n\tfallback = 127.0.0.1:80 gate\n\tscheduler = wrr\n\tprotocol = tcp\n\tchecktype = 4\n\trequest = "/server-status"\n\treceive = "Apache Server Status"\n\tnegotiatetimeout = 20\n`;
@@ -89,7 +85,6 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
   const nodes: Record<string, BackgroundProcess> = {};
   const servers: { stop(): Promise<void> }[] = [];
   const realLoad1 = o.load1 === 'heartbeat';
-  const haresources = realLoad1 ? HARESOURCES_IPADDR2 : HARESOURCES;
   const reals: RealHeartbeat[] = [];
   try {
     if (!runner) {
@@ -117,13 +112,13 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
       writeFileSync(join(d, 'ha.cf'), HA_CF);
       writeFileSync(join(d, 'authkeys'), AUTHKEYS);
       chmodSync(join(d, 'authkeys'), 0o600);
-      writeFileSync(join(d, 'haresources'), haresources);
+      writeFileSync(join(d, 'haresources'), HARESOURCES);
       writeFileSync(join(d, 'ldirectord.cf'), labLdirectordCf());
       dirs[name] = d;
     }
     say(`1. The seed's network${lab.runner instanceof Guest ? ` in the guest (${lab.runner.kernel})` : ''}.`);
     say(`   load1 and load2 share ${dirs.load1}: ha.cf (bcast eth1, auto_failback on), authkeys,`);
-    say(`   haresources "${haresources.trim()}", the seed's ldirectord.cf.`);
+    say(`   haresources "${HARESOURCES.trim()}", the seed's ldirectord.cf.`);
     if (realLoad1)
       say("   load1 runs Debian's Heartbeat 3.0.6 and ldirectord on copies of them, load2 lvs-ha start.");
     if ((o.realServers ?? 'apache') === 'apache')
@@ -143,7 +138,7 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
           name,
           haCf: `${HA_CF}logfile /var/log/ha-log\n`,
           authkeys: AUTHKEYS,
-          haresources,
+          haresources: HARESOURCES,
           files: { 'ldirectord.cf': labLdirectordCf() },
         });
         reals.push(real);

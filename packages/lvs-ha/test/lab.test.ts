@@ -187,10 +187,10 @@ describeWithLab(
       process.stderr.write(`[lvs-ha lab --pair --mixed]\n${lines.join('\n')}\n`);
     }, 900_000);
 
-    it("the real load1 takes its group: its IPaddr2 and ldirectord make the VIP and the seed's table; we stay standby", () => {
+    it("the real load1 takes its group: its IPaddr and ldirectord make the VIP and the seed's table; we stay standby", () => {
       // pairTour waited for load1 to hold the VIP and the exact table and load2 nothing.
       expect(r.firstOutput).toMatch(
-        /Running \/etc\/ha\.d\/+resource\.d\/IPaddr2 192\.0\.2\.50\/32\/eth0 start/,
+        /Running \/etc\/ha\.d\/+resource\.d\/IPaddr 192\.0\.2\.50\/32\/eth0 start/,
       );
       expect(r.firstOutput).toMatch(/Running \/etc\/ha\.d\/+resource\.d\/ldirectord ldirectord\.cf start/);
       // (the real node starts in a second, lvs-ha under emulation in about
@@ -207,7 +207,7 @@ describeWithLab(
       );
       expect(r.failoverMs).toBeLessThan(15_000);
       expect(r.output.load2).toMatch(/node load1 dead/);
-      expect(r.output.load2).toMatch(/acquire foreign \(mach_down\): IPaddr2::192\.0\.2\.50\/32\/eth0/);
+      expect(r.output.load2).toMatch(/acquire foreign \(mach_down\): 192\.0\.2\.50\/32\/eth0/);
       expect(r.output.load2).toMatch(/vip 192\.0\.2\.50\/32\/eth0 up on eth0/);
       expect(r.output.load2).toMatch(/add real 192\.0\.2\.21:80 to 192\.0\.2\.50:80\/tcp \(gate, weight 5\)/);
       expect(r.served.afterFailover).toEqual({ rs1: 5, rs2: 5 });
