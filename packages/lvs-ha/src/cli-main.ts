@@ -18,6 +18,9 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   director: async () => (await import('./commands/director.js')).directorCommand,
   lab: async () => (await import('./commands/lab.js')).labCommand,
   start: async () => (await import('./commands/start.js')).startCommand,
+  status: async () => (await import('./commands/control.js')).statusCommand,
+  standby: async () => (await import('./commands/control.js')).standbyCommand,
+  takeover: async () => (await import('./commands/control.js')).takeoverCommand,
 };
 
 function usage(): string {

@@ -56,6 +56,22 @@ async function firstExisting(paths: readonly string[]): Promise<string | undefin
   return undefined;
 }
 
+/** What a running node believes, as `cl_status` tells it of Heartbeat. */
+export interface ClusterStatus {
+  /** This node's name. */
+  node: string;
+  /** This node's own status (init, up, active). */
+  nodeStatus: string;
+  /** Every node of ha.cf but this one: its status (init, up, active, dead) and its links by medium. */
+  peers: { name: string; status: string; links: Record<string, string> }[];
+  /** Which haresources groups this node holds (cl_status rscstatus: all, local, foreign, none). */
+  holding: string;
+  /** The hand-over's state (init, starting, stable, transition, shutdown…). */
+  state: string;
+  /** The ldirectord.cf files whose Director runs here. */
+  directors: string[];
+}
+
 export class ClusterNodeError extends Error {
   override readonly name = 'ClusterNodeError';
   constructor(
@@ -72,6 +88,7 @@ export class ClusterNode extends EventEmitter<Events> {
   readonly heartbeat: HeartbeatThread;
   private readonly groups = new Map<string, HaResourceGroup>();
   private readonly directors = new Map<string, { director: Director; ipvs: { close(): void } }>();
+  private readonly seen: ClusterStatus;
 
   constructor(private readonly o: ClusterNodeOptions) {
     super();
@@ -100,11 +117,35 @@ export class ClusterNode extends EventEmitter<Events> {
         foreignGroups: foreign,
       };
     }
+    this.seen = {
+      node: name,
+      nodeStatus: 'init',
+      peers: settings.nodes
+        .map((n) => n.toLowerCase())
+        .filter((n) => n !== name)
+        .map((n) => ({ name: n, status: 'init', links: {} })),
+      holding: 'none',
+      state: 'init',
+      directors: [],
+    };
     this.heartbeat = new HeartbeatThread(options, (a) => this.run(a));
-    this.heartbeat.on('status', (peer, status) => this.say(`node ${peer} ${status}`));
-    this.heartbeat.on('link', (peer, medium, status) => this.say(`link ${peer} ${medium} ${status}`));
+    this.heartbeat.on('status', (peer, status) => {
+      const p = this.seen.peers.find((x) => x.name === peer);
+      if (p) p.status = status;
+      else if (peer === name) this.seen.nodeStatus = status;
+      this.say(`node ${peer} ${status}`);
+    });
+    this.heartbeat.on('link', (peer, medium, status) => {
+      const p = this.seen.peers.find((x) => x.name === peer);
+      if (p) p.links[medium] = status;
+      this.say(`link ${peer} ${medium} ${status}`);
+    });
     this.heartbeat.on('error', (message) => this.say(`error ${message}`));
-    this.heartbeat.on('change', (holding, state) => this.say(`resources ${holding} (${state})`));
+    this.heartbeat.on('change', (holding, state) => {
+      this.seen.holding = holding;
+      this.seen.state = state;
+      this.say(`resources ${holding} (${state})`);
+    });
     this.heartbeat.on('warning', (m) => this.say(`warning ${m}`));
   }
 
@@ -153,6 +194,15 @@ export class ClusterNode extends EventEmitter<Events> {
       const ipvs = await (this.o.openIpvs ?? (() => Ipvs.open()))().catch(() => undefined);
       ipvs?.close();
     }
+  }
+
+  /** What this node believes now (a copy). */
+  status(): ClusterStatus {
+    return {
+      ...this.seen,
+      peers: this.seen.peers.map((p) => ({ ...p, links: { ...p.links } })),
+      directors: [...this.directors.keys()],
+    };
   }
 
   /** Leaves the cluster: with `graceful`, resources are released first and the peer told (Heartbeat's shutdown). */

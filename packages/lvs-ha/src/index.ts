@@ -1,5 +1,19 @@
 export { runCli } from './cli-main.js';
-export { ClusterNode, ClusterNodeError, type ClusterNodeOptions } from './cluster-node.js';
+export {
+  ClusterNode,
+  ClusterNodeError,
+  type ClusterNodeOptions,
+  type ClusterStatus,
+} from './cluster-node.js';
+export {
+  askControl,
+  type ControlAnswer,
+  ControlError,
+  type ControlRequest,
+  DEFAULT_CONTROL_SOCKET,
+  parseControlRequest,
+  serveControl,
+} from './control.js';
 export {
   type Applied,
   Director,

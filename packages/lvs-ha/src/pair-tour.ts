@@ -150,11 +150,22 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
         };
         return;
       }
-      nodes[name] = await (lab as Lab)
-        .host(name)
-        .ns.start([...lvsHa.argv, 'start', '--config-dir', dirs[name] as string, '--node', name], {
+      nodes[name] = await (lab as Lab).host(name).ns.start(
+        [
+          ...lvsHa.argv,
+          'start',
+          '--config-dir',
+          dirs[name] as string,
+          '--node',
+          name,
+          // one control socket per node: both share the file system (the guest's /tmp is a tmpfs)
+          '--control',
+          `/tmp/lvs-ha-${process.pid}-${name}.sock`,
+        ],
+        {
           ...(lvsHa.env && { env: lvsHa.env }),
-        });
+        },
+      );
     };
     const holds = async (name: string) => {
       const h = (lab as Lab).host(name);

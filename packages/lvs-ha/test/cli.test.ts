@@ -3,23 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli-main.js';
-
-function capture() {
-  let out = '';
-  let err = '';
-  return {
-    io: {
-      stdout: (s: string) => {
-        out += s;
-      },
-      stderr: (s: string) => {
-        err += s;
-      },
-    },
-    out: () => out,
-    err: () => err,
-  };
-}
+import { capture } from './support/capture.js';
 
 describe('lvs-ha cli', () => {
   it('rejects an unknown command with usage and exit 2', async () => {

@@ -4,8 +4,9 @@
 // Network namespaces on this machine (no IPVS needed: the groups are VIPs).
 // Each node holds its own VIP; a client on the segment follows the VIPs by
 // ARP. Crashes (process killed, link cut) and returns on both sides,
-// auto_failback on, and a clean shutdown of ours telling the peer, which takes
-// our group on the notice (its own scripts take about 2 s here).
+// auto_failback on, lvs-ha status/standby/takeover on our node, and a clean
+// shutdown of ours telling the peer, which takes our group on the notice (its
+// own scripts take about 2 s here).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,9 @@ import {
   veth,
 } from '@lvs-ha/lab';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runCli } from '../src/cli-main.js';
+import type { ClusterStatus } from '../src/cluster-node.js';
+import { capture } from './support/capture.js';
 
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 // tsx maps the @lvs-ha packages to their sources (no build needed)
@@ -82,9 +86,27 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
 
   const startOurs = async () => {
     ours = await load2.start(
-      ['node', '--import', tsxLoader(), cli, 'start', '--config-dir', join(dir, 'ha.d'), '--node', 'load2'],
+      [
+        'node',
+        '--import',
+        tsxLoader(),
+        cli,
+        'start',
+        '--config-dir',
+        join(dir, 'ha.d'),
+        '--node',
+        'load2',
+        '--control',
+        control(),
+      ],
       { env },
     );
+  };
+  const control = () => join(dir, 'load2.sock');
+  const ourStatus = async () => {
+    const c = capture();
+    expect(await runCli(['status', '--control', control(), '--json'], c.io)).toBe(0);
+    return JSON.parse(c.out()) as ClusterStatus;
   };
   const startReal = async () => {
     real = await RealHeartbeat.start({ ns: load1, name: 'load1', haCf, authkeys, haresources });
@@ -126,7 +148,7 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     await ns.linkUp('eth0');
   };
 
-  it('each holds its own VIP; crashes and returns on either side move the VIPs; a clean stop tells the peer and hands over', {
+  it('each holds its own VIP; crashes and returns on either side move the VIPs; status, standby and takeover through the control socket; a clean stop tells the peer and hands over', {
     timeout: 300_000,
     // Under load the real daemon now and then loses a notice its own scripts
     // send it through its FIFO (see hb-proto's interop-resources test): one
@@ -157,6 +179,10 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     expect(await r.clStatus('nodestatus', 'load2')).toBe('active');
     expect(await holderSeenByClient(VIP1)).toBe('load1');
     expect(await holderSeenByClient(VIP2)).toBe('load2');
+    // what our node believes, as cl_status would tell (lvs-ha status --json)
+    const s1 = await ourStatus();
+    expect(s1).toMatchObject({ node: 'load2', nodeStatus: 'active', holding: 'local' });
+    expect(s1.peers).toEqual([{ name: 'load1', status: 'active', links: { 'bcast eth0': 'up' } }]);
 
     // 2. the real node crashes: we take its VIP after deadtime and announce it
     await crash(load1);
@@ -179,6 +205,10 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     expect(await holderSeenByClient(VIP1)).toBe('load2');
     expect(await ours?.output()).toMatch(/node load1 dead/);
     expect(await ours?.output()).not.toMatch(/no broadcast address/);
+    expect(await ourStatus()).toMatchObject({
+      holding: 'all',
+      peers: [{ name: 'load1', status: 'dead', links: { 'bcast eth0': 'dead' } }],
+    });
 
     // 3. it comes back: auto_failback gives its group back to it
     await reboot(load1);
@@ -214,6 +244,23 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     expect(await r2.waitStatus(['rscstatus'], 'local', 10_000)).toBe('local');
     expect(await holderSeenByClient(VIP2)).toBe('load2');
 
+    // lvs-ha standby (hb_standby): the real node takes our group; lvs-ha takeover: we take everything
+    expect(await runCli(['standby', '--control', control()], capture().io)).toBe(0);
+    await until(
+      'the real node holds both VIPs after our standby',
+      async () => same(await vips(load1), [VIP1, VIP2]) && same(await vips(load2), []),
+      20_000,
+    );
+    expect(await r2.waitStatus(['rscstatus'], 'all', 10_000)).toBe('all');
+    expect(await runCli(['takeover', '--control', control()], capture().io)).toBe(0);
+    await until(
+      'we hold both VIPs after our takeover',
+      async () => same(await vips(load2), [VIP1, VIP2]) && same(await vips(load1), []),
+      20_000,
+    );
+    expect(await r2.waitStatus(['rscstatus'], 'none', 10_000)).toBe('none');
+    expect((await ourStatus()).holding).toBe('all');
+
     // 6. a clean stop of ours (SIGTERM): resources released, the peer told, it takes them at once
     const stopping = (ours as BackgroundProcess).stop();
     const handover = await until(
@@ -248,7 +295,19 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     writeFileSync(join(d, 'authkeys'), authkeys, { mode: 0o600 });
     writeFileSync(join(d, 'haresources'), '');
     const solo = await client.start(
-      ['node', '--import', tsxLoader(), cli, 'start', '--config-dir', d, '--node', 'solo'],
+      [
+        'node',
+        '--import',
+        tsxLoader(),
+        cli,
+        'start',
+        '--config-dir',
+        d,
+        '--node',
+        'solo',
+        '--control',
+        join(d, 'solo.sock'),
+      ],
       {
         env,
       },

@@ -1,0 +1,80 @@
+// `lvs-ha status`, `lvs-ha standby`, `lvs-ha takeover`: Heartbeat's
+// cl_status, hb_standby and hb_takeover for a running `lvs-ha start`,
+// through its control socket.
+import { parseArgs } from 'node:util';
+import type { CliCommand, CliIo } from '../cli-main.js';
+import type { ClusterStatus } from '../cluster-node.js';
+import { askControl, type ControlRequest, DEFAULT_CONTROL_SOCKET } from '../control.js';
+
+const WHAT = {
+  status: 'what the running node believes: nodes, links, the groups it holds (cl_status)',
+  standby: 'give our resource groups to the peer (hb_standby)',
+  takeover: "take the peer's resource groups (hb_takeover)",
+} as const;
+
+/** cl_status's words, one line each. */
+export function formatClusterStatus(s: ClusterStatus): string {
+  const lines = [`node ${s.node} (this node): ${s.nodeStatus}`];
+  for (const p of s.peers) {
+    const links = Object.entries(p.links)
+      .map(([medium, status]) => `${medium} ${status}`)
+      .join(', ');
+    lines.push(`node ${p.name}: ${p.status}${links ? ` (links: ${links})` : ''}`);
+  }
+  lines.push(`resources: ${s.holding} (${s.state})`);
+  for (const d of s.directors) lines.push(`director: ${d}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function controlCommand(op: ControlRequest['op']): CliCommand {
+  const help = `usage: lvs-ha ${op} [--control PATH]${op === 'status' ? ' [--json]' : ''}
+
+${WHAT[op][0]?.toUpperCase()}${WHAT[op].slice(1)}, asked of the 'lvs-ha start'
+listening on PATH (default ${DEFAULT_CONTROL_SOCKET}).
+Exit status: 0 done, 1 no node answers there (or it refused), 2 bad usage.
+`;
+  return {
+    summary: WHAT[op],
+    async run(args: readonly string[], io: CliIo) {
+      let values: { control?: string; json?: boolean; help?: boolean };
+      try {
+        ({ values } = parseArgs({
+          args: [...args],
+          options: {
+            control: { type: 'string' },
+            help: { type: 'boolean', short: 'h' },
+            json: { type: 'boolean' },
+          },
+          strict: true,
+        }));
+        if (values.json && op !== 'status') throw new Error("option '--json' is for 'lvs-ha status'");
+      } catch (e) {
+        io.stderr(`lvs-ha ${op}: ${(e as Error).message}\n${help}`);
+        return 2;
+      }
+      if (values.help) {
+        io.stdout(help);
+        return 0;
+      }
+      try {
+        const answer = await askControl(values.control ?? DEFAULT_CONTROL_SOCKET, { op });
+        if (!answer.ok) {
+          io.stderr(`lvs-ha ${op}: ${answer.error}\n`);
+          return 1;
+        }
+        if (op === 'status') {
+          const s = answer.status as ClusterStatus;
+          io.stdout(values.json ? `${JSON.stringify(s)}\n` : formatClusterStatus(s));
+        }
+        return 0;
+      } catch (e) {
+        io.stderr(`lvs-ha ${op}: ${(e as Error).message}\n`);
+        return 1;
+      }
+    },
+  };
+}
+
+export const statusCommand = controlCommand('status');
+export const standbyCommand = controlCommand('standby');
+export const takeoverCommand = controlCommand('takeover');
