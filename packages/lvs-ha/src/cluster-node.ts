@@ -88,7 +88,8 @@ export class ClusterNode extends EventEmitter<Events> {
   readonly heartbeat: HeartbeatThread;
   private readonly groups = new Map<string, HaResourceGroup>();
   private readonly directors = new Map<string, { director: Director; ipvs: { close(): void } }>();
-  private readonly seen: ClusterStatus;
+  /** What the membership told us last (the directors are read when asked). */
+  private readonly seen: Omit<ClusterStatus, 'directors'>;
 
   constructor(private readonly o: ClusterNodeOptions) {
     super();
@@ -126,7 +127,6 @@ export class ClusterNode extends EventEmitter<Events> {
         .map((n) => ({ name: n, status: 'init', links: {} })),
       holding: 'none',
       state: 'init',
-      directors: [],
     };
     this.heartbeat = new HeartbeatThread(options, (a) => this.run(a));
     this.heartbeat.on('status', (peer, status) => {
