@@ -84,8 +84,9 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const startOurs = async () => {
-    ours = await load2.start(
+  // `lvs-ha start` from the sources in a namespace, with a control socket of its own
+  const lvsHaStart = (ns: Netns, configDir: string, node: string, control: string) =>
+    ns.start(
       [
         'node',
         '--import',
@@ -93,14 +94,16 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
         cli,
         'start',
         '--config-dir',
-        join(dir, 'ha.d'),
+        configDir,
         '--node',
-        'load2',
+        node,
         '--control',
-        control(),
+        control,
       ],
       { env },
     );
+  const startOurs = async () => {
+    ours = await lvsHaStart(load2, join(dir, 'ha.d'), 'load2', control());
   };
   const control = () => join(dir, 'load2.sock');
   const ourStatus = async () => {
@@ -136,7 +139,17 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     }
     return Date.now() - t0;
   };
-  const same = (a: string[], b: string[]) => JSON.stringify(a) === JSON.stringify(b);
+  // where the VIPs are: each node named holds exactly these
+  const vipsAre = (want: { load1?: string[]; load2?: string[] }) => async () => {
+    for (const [name, ns] of [
+      ['load1', load1],
+      ['load2', load2],
+    ] as const) {
+      const w = want[name];
+      if (w && JSON.stringify(await vips(ns)) !== JSON.stringify(w)) return false;
+    }
+    return true;
+  };
   // a crash as the peer sees one: every process gone, the link silent
   const crash = async (ns: Netns) => {
     await ns.killAll('KILL');
@@ -170,11 +183,7 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     const r = real as RealHeartbeat;
 
     // 1. start-up: each node holds its own group
-    await until(
-      'each holds its own VIP',
-      async () => same(await vips(load1), [VIP1]) && same(await vips(load2), [VIP2]),
-      SETTLE_MS,
-    );
+    await until('each holds its own VIP', vipsAre({ load1: [VIP1], load2: [VIP2] }), SETTLE_MS);
     expect(await r.waitStatus(['rscstatus'], 'local', SETTLE_MS)).toBe('local');
     expect(await r.clStatus('nodestatus', 'load2')).toBe('active');
     expect(await holderSeenByClient(VIP1)).toBe('load1');
@@ -186,11 +195,7 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
 
     // 2. the real node crashes: we take its VIP after deadtime and announce it
     await crash(load1);
-    const takeover = await until(
-      'we hold both VIPs',
-      async () => same(await vips(load2), [VIP1, VIP2]),
-      DEADTIME_MS + 10_000,
-    );
+    const takeover = await until('we hold both VIPs', vipsAre({ load2: [VIP1, VIP2] }), DEADTIME_MS + 10_000);
     expect(takeover).toBeGreaterThan(DEADTIME_MS - 500);
     expect(takeover).toBeLessThan(DEADTIME_MS + 3000);
     // the client's ARP cache follows the gratuitous ARP (no new ARP request needed)
@@ -214,33 +219,21 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     await reboot(load1);
     await startReal();
     const r2 = real as RealHeartbeat;
-    await until(
-      'the real node holds its VIP again',
-      async () => same(await vips(load1), [VIP1]) && same(await vips(load2), [VIP2]),
-      SETTLE_MS,
-    );
+    await until('the real node holds its VIP again', vipsAre({ load1: [VIP1], load2: [VIP2] }), SETTLE_MS);
     expect(await r2.waitStatus(['rscstatus'], 'local', SETTLE_MS)).toBe('local');
     expect(await holderSeenByClient(VIP1)).toBe('load1');
     expect(await ours?.output()).toMatch(new RegExp(`vip ${VIP1}/32/eth0 down`));
 
     // 4. we crash: the real node takes our VIP (its own IPaddr script runs)
     await crash(load2);
-    await until(
-      'the real node holds both VIPs',
-      async () => same(await vips(load1), [VIP1, VIP2]),
-      DEADTIME_MS + 15_000,
-    );
+    await until('the real node holds both VIPs', vipsAre({ load1: [VIP1, VIP2] }), DEADTIME_MS + 15_000);
     expect(await r2.waitStatus(['rscstatus'], 'all', 10_000)).toBe('all');
     expect(await holderSeenByClient(VIP2)).toBe('load1');
 
     // 5. we come back: auto_failback gives us our group
     await reboot(load2);
     await startOurs();
-    await until(
-      'we hold our VIP again',
-      async () => same(await vips(load2), [VIP2]) && same(await vips(load1), [VIP1]),
-      SETTLE_MS + 30_000,
-    );
+    await until('we hold our VIP again', vipsAre({ load1: [VIP1], load2: [VIP2] }), SETTLE_MS + 30_000);
     expect(await r2.waitStatus(['rscstatus'], 'local', 10_000)).toBe('local');
     expect(await holderSeenByClient(VIP2)).toBe('load2');
 
@@ -248,16 +241,12 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     expect(await runCli(['standby', '--control', control()], capture().io)).toBe(0);
     await until(
       'the real node holds both VIPs after our standby',
-      async () => same(await vips(load1), [VIP1, VIP2]) && same(await vips(load2), []),
+      vipsAre({ load1: [VIP1, VIP2], load2: [] }),
       20_000,
     );
     expect(await r2.waitStatus(['rscstatus'], 'all', 10_000)).toBe('all');
     expect(await runCli(['takeover', '--control', control()], capture().io)).toBe(0);
-    await until(
-      'we hold both VIPs after our takeover',
-      async () => same(await vips(load2), [VIP1, VIP2]) && same(await vips(load1), []),
-      20_000,
-    );
+    await until('we hold both VIPs after our takeover', vipsAre({ load1: [], load2: [VIP1, VIP2] }), 20_000);
     expect(await r2.waitStatus(['rscstatus'], 'none', 10_000)).toBe('none');
     expect((await ourStatus()).holding).toBe('all');
 
@@ -265,7 +254,7 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     const stopping = (ours as BackgroundProcess).stop();
     const handover = await until(
       'the real node holds both VIPs after our shutdown',
-      async () => same(await vips(load1), [VIP1, VIP2]),
+      vipsAre({ load1: [VIP1, VIP2] }),
       15_000,
     );
     await stopping;
@@ -294,24 +283,7 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     );
     writeFileSync(join(d, 'authkeys'), authkeys, { mode: 0o600 });
     writeFileSync(join(d, 'haresources'), '');
-    const solo = await client.start(
-      [
-        'node',
-        '--import',
-        tsxLoader(),
-        cli,
-        'start',
-        '--config-dir',
-        d,
-        '--node',
-        'solo',
-        '--control',
-        join(d, 'solo.sock'),
-      ],
-      {
-        env,
-      },
-    );
+    const solo = await lvsHaStart(client, d, 'solo', join(d, 'solo.sock'));
     try {
       await until('the start', async () => /started as solo/.test(await solo.output()), 60_000).catch(
         async (e: Error) => {
