@@ -10,14 +10,32 @@ import { SkipGuardReporter } from './scripts/skip-guard-reporter.ts';
 const root = dirname(fileURLToPath(import.meta.url));
 const packagesDir = join(root, 'packages');
 
-function workspaceAliases(): Record<string, string> {
-  const aliases: Record<string, string> = {};
+/**
+ * Each workspace package's exports (".", "./vitest"...) mapped to the
+ * source file its dist entry is built from (dist/X.js <- src/X.ts), matched
+ * exactly: a prefix match would send "@lvs-ha/lab/vitest" to
+ * ".../src/index.ts/vitest".
+ */
+function workspaceAliases(): { find: RegExp; replacement: string }[] {
+  const aliases: { find: RegExp; replacement: string }[] = [];
   for (const dir of readdirSync(packagesDir)) {
     const manifest = join(packagesDir, dir, 'package.json');
-    const entry = join(packagesDir, dir, 'src', 'index.ts');
-    if (!existsSync(manifest) || !existsSync(entry)) continue;
-    const { name } = JSON.parse(readFileSync(manifest, 'utf8')) as { name: string };
-    aliases[name] = entry;
+    if (!existsSync(manifest)) continue;
+    const { name, exports = {} } = JSON.parse(readFileSync(manifest, 'utf8')) as {
+      name: string;
+      exports?: Record<string, { import?: string } | string>;
+    };
+    for (const [sub, target] of Object.entries(exports)) {
+      const built = typeof target === 'string' ? target : target.import;
+      const m = built ? /^\.\/dist\/(.+)\.js$/.exec(built) : null;
+      const source = m ? join(packagesDir, dir, 'src', `${m[1]}.ts`) : undefined;
+      if (!source || !existsSync(source)) continue;
+      const spec = sub === '.' ? name : `${name}/${sub.slice(2)}`;
+      aliases.push({
+        find: new RegExp(`^${spec.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`),
+        replacement: source,
+      });
+    }
   }
   return aliases;
 }

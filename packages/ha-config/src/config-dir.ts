@@ -8,6 +8,11 @@ import { ConfigError, type ParseResult } from './errors.js';
 import { type HaCf, parseHaCf } from './hacf.js';
 import { type Haresources, parseHaresources } from './haresources.js';
 import { type LdirectordConfig, parseLdirectordCf } from './ldirectord.js';
+import {
+  type LdResolvedConfig,
+  type ResolveLdirectordOptions,
+  resolveLdirectordDefaults,
+} from './ldirectord-defaults.js';
 
 export interface LoadedFile<T> extends ParseResult<T> {
   /** The path read. */
@@ -52,6 +57,54 @@ export function ldirectordCandidates(configDir: string, name = 'ldirectord.cf'):
   return [join(dir, name), join(dir, 'conf', name)];
 }
 
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** The first of ldirectord's candidates for `name` that exists (ldirectordCandidates()), or undefined. */
+export async function findLdirectordCf(
+  configDir: string,
+  name = 'ldirectord.cf',
+): Promise<string | undefined> {
+  for (const c of ldirectordCandidates(configDir, name)) if (await exists(c)) return c;
+  return undefined;
+}
+
+/** An ldirectord.cf read from disk: `value` (defaults resolved) only when it has no error. */
+export interface LoadedLdirectord {
+  /** The path read, or the first candidate when none exists. */
+  file: string;
+  parsed?: LdirectordConfig;
+  value?: LdResolvedConfig;
+  /** Errors and warnings, with file, line and column (an IO error when it cannot be read). */
+  problems: ConfigError[];
+}
+
+/**
+ * Finds an ldirectord.cf as ldirectord does (an absolute path, else
+ * DIR/NAME, then DIR/conf/NAME), reads and parses it and resolves its
+ * defaults: the one loader behind `lvs-ha check`, `lvs-ha director` and the
+ * ldirectord resource of `lvs-ha start`.
+ */
+export async function loadLdirectordCf(
+  name = 'ldirectord.cf',
+  options: { configDir?: string } & ResolveLdirectordOptions = {},
+): Promise<LoadedLdirectord> {
+  const { configDir = '/etc/ha.d', ...resolveOptions } = options;
+  const candidates = ldirectordCandidates(configDir, name);
+  const file = (await findLdirectordCf(configDir, name)) ?? (candidates[0] as string);
+  const read = await readConfigFile(file);
+  if (read instanceof ConfigError) return { file, problems: [read] };
+  const r = parseLdirectordCf(read.text, { file });
+  const out: LoadedLdirectord = { file, parsed: r.value, problems: r.problems };
+  if (!r.problems.some((p) => p.severity === 'error'))
+    out.value = resolveLdirectordDefaults(r.value, resolveOptions);
+  return out;
+}
+
 /** Reads, parses and cross-checks ha.cf, authkeys, haresources and ldirectord.cf of a directory. */
 export async function loadConfigDir(dir: string): Promise<ConfigDir> {
   const out: ConfigDir = { dir, problems: [] };
@@ -82,19 +135,11 @@ export async function loadConfigDir(dir: string): Promise<ConfigDir> {
     .find((r) => r.kind === 'script' && r.name === 'ldirectord');
   const ldName = named?.kind === 'script' && named.args[0] ? named.args[0] : 'ldirectord.cf';
   const candidates = ldirectordCandidates(dir, ldName);
-  const found = (
-    await Promise.all(
-      candidates.map((c) =>
-        stat(c).then(
-          () => c,
-          () => undefined,
-        ),
-      ),
-    )
-  ).find(Boolean);
+  const found = await findLdirectordCf(dir, ldName);
   if (found) {
-    const ld = await load(found, (t) => parseLdirectordCf(t, { file: found }));
-    if (ld) out.ldirectord = ld;
+    const ld = await loadLdirectordCf(found);
+    out.problems.push(...ld.problems);
+    if (ld.parsed) out.ldirectord = { file: found, value: ld.parsed, problems: ld.problems };
   } else if (named) {
     out.problems.push(
       new ConfigError({

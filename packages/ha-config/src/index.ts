@@ -2,8 +2,8 @@ export type { AuthKey, Authkeys, AuthMethod, ParseAuthkeysOptions } from './auth
 export { AUTH_METHODS, MAX_AUTH_INDEX, parseAuthkeys, writeAuthkeys } from './authkeys.js';
 export type { ClusterFiles, Named } from './cluster.js';
 export { checkCluster } from './cluster.js';
-export type { ConfigDir, LoadedFile } from './config-dir.js';
-export { ldirectordCandidates, loadConfigDir } from './config-dir.js';
+export type { ConfigDir, LoadedFile, LoadedLdirectord } from './config-dir.js';
+export { findLdirectordCf, ldirectordCandidates, loadConfigDir, loadLdirectordCf } from './config-dir.js';
 export type { ConfigErrorCode, ConfigErrorInit, ParseResult, SourcePosition } from './errors.js';
 export { ConfigError, ConfigErrors } from './errors.js';
 export type { AutoFailback, HaCf, HaCfDirective, HaCfSettings, HaMedium, ParseHaCfOptions } from './hacf.js';

@@ -3,7 +3,8 @@
 // The real side's view is cl_status rscstatus and its hbflag/hbflagb state
 // files (its ResourceManager really ran the scripts); ours is the example's
 // "resources" lines.
-import { describeWithLab, RealHeartbeat, type Segment, segment } from '@lvs-ha/lab';
+import { RealHeartbeat, type Segment, segment } from '@lvs-ha/lab';
+import { describeWithLab } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OurNode } from './support/our-node.js';
 

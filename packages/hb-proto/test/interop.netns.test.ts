@@ -3,7 +3,8 @@
 // examples/hb-proto-node.ts) on one segment with the same ha.cf and authkeys.
 // Each must see the other come up; when one is killed the other declares it
 // dead within deadtime. The real side's view is read with cl_status.
-import { describeWithLab, RealHeartbeat, type Segment, segment } from '@lvs-ha/lab';
+import { RealHeartbeat, type Segment, segment } from '@lvs-ha/lab';
+import { describeWithLab } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OurNode } from './support/our-node.js';
 

@@ -6,7 +6,8 @@
 // carries the client's requests to both real servers, and the other
 // examples run. IPVS tables are per namespace, so the two do not meet.
 import { fileURLToPath } from 'node:url';
-import { describeWithLab, guestPerFile, Lab, seedTopology, tsxLoader } from '@lvs-ha/lab';
+import { Lab, seedTopology, tsxLoader } from '@lvs-ha/lab';
+import { describeWithLab, guestPerFile } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { formatList, formatSave, parseSave, type TableService } from '../src/index.js';
 import { tableOf } from './helpers/table.js';

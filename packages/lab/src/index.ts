@@ -53,6 +53,13 @@ export {
   veth,
 } from './netns.js';
 export {
+  labLdirectordCf,
+  type PairTourOptions,
+  type PairTourResult,
+  pairTour,
+  SEED_LDIRECTORD_CF,
+} from './pair-tour.js';
+export {
   type BackgroundProcess,
   type ExecOptions,
   type ExecResult,
@@ -88,4 +95,3 @@ export {
   topologyScript,
 } from './topology.js';
 export { seedTour, type TourOptions } from './tour.js';
-export { describeWithLab, guestPerFile } from './vitest.js';

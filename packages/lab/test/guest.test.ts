@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'v
 import {
   bridge,
   capabilitiesSync,
-  describeWithLab,
   Guest,
   hostRunner,
   Netns,
@@ -16,6 +15,7 @@ import {
   tsxLoader,
   veth,
 } from '../src/index.js';
+import { describeWithLab } from '../src/vitest.js';
 import { proofSuite } from './proof.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));

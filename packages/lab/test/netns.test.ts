@@ -1,16 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
-import {
-  bridge,
-  cleanupStaleNetns,
-  describeWithLab,
-  LabError,
-  Netns,
-  OUTPUT_LIMIT,
-  runLocal,
-  veth,
-} from '../src/index.js';
+import { bridge, cleanupStaleNetns, LabError, Netns, OUTPUT_LIMIT, runLocal, veth } from '../src/index.js';
+import { describeWithLab } from '../src/vitest.js';
 
 /** A pid that exists and is not a zombie waiting for its (re)parent to reap it. */
 function running(pid: number): boolean {

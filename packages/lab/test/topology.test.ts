@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   apacheConfig,
-  describeWithLab,
   Lab,
   LabError,
   parseHttpResponse,
@@ -9,6 +8,7 @@ import {
   seedTopologyWith,
   topologyScript,
 } from '../src/index.js';
+import { describeWithLab } from '../src/vitest.js';
 
 describe('topology descriptions', () => {
   it('accepts the seed topology', () => {

@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ClusterStatus } from '@lvs-ha/cluster';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli-main.js';
-import type { ClusterStatus } from '../src/cluster-node.js';
 import { askControl, ControlError, parseControlRequest, serveControl } from '../src/control.js';
 import { capture } from './support/capture.js';
 

@@ -11,9 +11,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ClusterStatus } from '@lvs-ha/cluster';
 import {
   type BackgroundProcess,
-  describeWithLab,
   type Netns,
   RealHeartbeat,
   type Segment,
@@ -21,9 +21,9 @@ import {
   tsxLoader,
   veth,
 } from '@lvs-ha/lab';
+import { describeWithLab } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../src/cli-main.js';
-import type { ClusterStatus } from '../src/cluster-node.js';
 import { capture } from './support/capture.js';
 
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));

@@ -11,15 +11,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type BackgroundProcess,
-  describeWithLab,
   type Guest,
-  guestPerFile,
   Lab,
+  labLdirectordCf,
+  type PairTourResult,
+  pairTour,
+  SEED_LDIRECTORD_CF,
   seedTopology,
   tsxLoader,
 } from '@lvs-ha/lab';
+import { describeWithLab, guestPerFile } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { labLdirectordCf, type PairTourResult, pairTour, SEED_LDIRECTORD_CF } from '../src/pair-tour.js';
 
 vi.setConfig({ testTimeout: 180_000 });
 

@@ -5,7 +5,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { describeWithLab, Netns } from '@lvs-ha/lab';
+import { Netns } from '@lvs-ha/lab';
+import { describeWithLab } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CheckResult, MonitoredServer } from '../src/index.js';
 import { type Prober, startProber } from './helpers/prober.js';

@@ -1,7 +1,8 @@
 // ping (ICMP echo, both ways of sending it) and IPv6 real servers, between
 // two namespaces joined by a veth pair: the prober (the director's side) and
 // a real server with 192.0.2.21 and 2001:db8::21.
-import { type BackgroundProcess, describeWithLab, Netns, startHttpServer, veth } from '@lvs-ha/lab';
+import { type BackgroundProcess, Netns, startHttpServer, veth } from '@lvs-ha/lab';
+import { describeWithLab } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CheckResult } from '../src/index.js';
 import { type Prober, startProber } from './helpers/prober.js';

@@ -2,8 +2,8 @@
 // cl_status, hb_standby and hb_takeover for a running `lvs-ha start`,
 // through its control socket.
 import { parseArgs } from 'node:util';
+import type { ClusterStatus } from '@lvs-ha/cluster';
 import type { CliCommand, CliIo } from '../cli-main.js';
-import type { ClusterStatus } from '../cluster-node.js';
 import { askControl, type ControlRequest, DEFAULT_CONTROL_SOCKET } from '../control.js';
 
 const WHAT = {

@@ -3,13 +3,11 @@
 // table to what ldirectord would make of them; SIGHUP reloads the file,
 // SIGTERM/SIGINT stop (removing the virtual services, as ldirectord's
 // cleanstop does). One line per event on stdout, errors on stderr.
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { parseLdirectordCf, resolveLdirectordDefaults } from '@lvs-ha/ha-config';
+import { Director, describeOperation } from '@lvs-ha/director';
+import { loadLdirectordCf } from '@lvs-ha/ha-config';
 import { describeDestination, Ipvs } from '@lvs-ha/ipvs';
 import type { CliCommand, CliIo } from '../cli-main.js';
-import { Director } from '../director.js';
-import { describeOperation } from '../operations.js';
 
 const HELP = `usage: lvs-ha director [--config FILE]
 
@@ -25,18 +23,9 @@ Exit status: 0 stopped, 1 the file or IPVS cannot be used, 2 bad usage.
 `;
 
 async function load(file: string, io: CliIo) {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    io.stderr(`lvs-ha director: cannot read ${file}: ${(e as Error).message}\n`);
-    return undefined;
-  }
-  const r = parseLdirectordCf(text, { file });
-  const errors = r.problems.filter((p) => p.severity === 'error');
+  const r = await loadLdirectordCf(file, { configDir: process.cwd() });
   for (const p of r.problems) io.stderr(`${p.severity}: ${p.message}\n`);
-  if (errors.length > 0) return undefined;
-  return resolveLdirectordDefaults(r.value);
+  return r.value;
 }
 
 export const directorCommand: CliCommand = {

@@ -57,20 +57,41 @@ function parseArgs(args: readonly string[]): LabOptions | string {
   return o;
 }
 
+/**
+ * The lab is a package of its own (a qemu guest, namespaces, test servers)
+ * that no director needs: an optional peer, loaded only here.
+ */
+async function loadLab(): Promise<typeof import('@lvs-ha/lab')> {
+  try {
+    return await import('@lvs-ha/lab');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND')
+      throw new Error(
+        'the lab is not installed: npm install @lvs-ha/lab (it is not needed to run a director)',
+      );
+    throw e;
+  }
+}
+
 async function tour(o: LabOptions, io: CliIo): Promise<number> {
+  const lab = await loadLab();
   if (o.pair) {
-    const { pairTour } = await import('../pair-tour.js');
     const started = Date.now();
-    await pairTour({
+    await lab.pairTour({
       requests: o.requests,
+      // this very command, run the same way (its node options, e.g. tsx's loader, included)
+      lvsHa: { argv: [process.execPath, ...process.execArgv, process.argv[1] as string] },
       ...(o.mixed && { load1: 'heartbeat' as const }),
       say: (line) => io.stdout(`${line}\n`),
     });
     io.stdout(`\nTorn down. The tour took ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
     return 0;
   }
-  const { seedTour } = await import('@lvs-ha/lab');
-  await seedTour({ requests: o.requests, holdSeconds: o.holdSeconds, say: (line) => io.stdout(`${line}\n`) });
+  await lab.seedTour({
+    requests: o.requests,
+    holdSeconds: o.holdSeconds,
+    say: (line) => io.stdout(`${line}\n`),
+  });
   return 0;
 }
 

@@ -6,9 +6,9 @@
 // peer told); SIGUSR1 is hb_standby, SIGUSR2 hb_takeover.
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { ClusterNode } from '@lvs-ha/cluster';
 import { loadConfigDir } from '@lvs-ha/ha-config';
 import type { CliCommand } from '../cli-main.js';
-import { ClusterNode } from '../cluster-node.js';
 import { type ControlAnswer, DEFAULT_CONTROL_SOCKET, serveControl } from '../control.js';
 
 const HELP = `usage: lvs-ha start [--config-dir DIR] [--node NAME]

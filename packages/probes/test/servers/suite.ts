@@ -4,7 +4,7 @@
 // stopped. One server per test file, started in beforeAll.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeWithLab } from '@lvs-ha/lab';
+import { describeWithLab } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckReason, CheckSpec, CheckTarget } from '../../src/index.js';
 import { type Daemon, ServiceLab } from './lab.js';

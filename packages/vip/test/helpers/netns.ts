@@ -1,7 +1,8 @@
 // This package's view of @lvs-ha/lab's namespaces: sh() returns stdout (and
 // throws on failure), veth pairs get fixed MACs so tests can name them.
 import type { ChildProcess } from 'node:child_process';
-import { describeWithLab, Netns as LabNetns } from '@lvs-ha/lab';
+import { Netns as LabNetns } from '@lvs-ha/lab';
+import { describeWithLab } from '@lvs-ha/lab/vitest';
 
 /** describe() that runs where root and network namespaces are available; skipped with the reason printed otherwise. */
 export function describeWithNetns(name: string, fn: () => void): void {

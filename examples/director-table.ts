@@ -5,9 +5,9 @@
 //   node --import tsx examples/lvs-ha-director-table.ts [ldirectord.cf]   (default: the seed's)
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { describeOperation, directorTable } from '@lvs-ha/director';
 import { parseLdirectordCfStrict, resolveLdirectordDefaults } from '@lvs-ha/ha-config';
 import { planReconcile } from '@lvs-ha/ipvs';
-import { describeOperation, directorTable } from 'lvs-ha';
 
 const file = process.argv[2] ?? fileURLToPath(new URL('./seed/ha.d/ldirectord.cf', import.meta.url));
 const config = resolveLdirectordDefaults(parseLdirectordCfStrict(readFileSync(file, 'utf8'), { file }));

@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events';
 import { access, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { isAbsolute, join } from 'node:path';
+import { Director, type DirectorIpvs, describeOperation } from '@lvs-ha/director';
 import {
   type ConfigDir,
   type HaResource,
@@ -23,9 +24,7 @@ import {
 import { HeartbeatNode, haresourcesGroups, type ResourceAction, resourceKey } from '@lvs-ha/hb-proto';
 import { Ipvs } from '@lvs-ha/ipvs';
 import { announce, listAddresses, release, takeOver } from '@lvs-ha/vip';
-import { Director, type DirectorIpvs } from './director.js';
 import { HeartbeatThread, type HeartbeatThreadOptions } from './heartbeat-thread.js';
-import { describeOperation } from './operations.js';
 
 export interface ClusterNodeOptions {
   /** What loadConfigDir() read: ha.cf, authkeys, haresources (and ldirectord.cf). */

@@ -11,25 +11,24 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  type BackgroundProcess,
-  capabilitiesSync,
-  Guest,
-  Lab,
-  LabError,
-  RealHeartbeat,
-  type Runner,
-  seedTopology,
-} from '@lvs-ha/lab';
+import { capabilitiesSync } from './capabilities.js';
+import { LabError } from './errors.js';
+import { Guest } from './guest.js';
+import { RealHeartbeat } from './heartbeat.js';
+import type { BackgroundProcess, Runner } from './runner.js';
+import { Lab, seedTopology } from './topology.js';
 
 export interface PairTourOptions {
   /** Client requests to the VIP in each round (default 10). */
   requests?: number;
   /** Where to run: default this machine when its kernel has IPVS, else a guest booted (and shut down) here. */
   runner?: Runner;
-  /** How to run `lvs-ha` in the lab's hosts (default: this node and the built cli.js beside this file). */
-  lvsHa?: { argv: string[]; env?: Record<string, string> };
+  /**
+   * How to run `lvs-ha` in the lab's hosts (e.g. [process.execPath, its
+   * cli.js]): given by the caller, since the lab depends on no runtime
+   * package of lvs-ha (the CLI passes its own path).
+   */
+  lvsHa: { argv: string[]; env?: Record<string, string> };
   /** Node Apache with mod_status on the real servers (default), or a small Node server answering like it (quicker). */
   realServers?: 'apache' | 'node';
   /** Who directs load1: `lvs-ha start` (default), or Debian's Heartbeat 3.0.6 with ldirectord on the same files. */
@@ -127,9 +126,7 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
       for (const rs of ['rs1', 'rs2'])
         servers.push(await lab.host(rs).serveHttp({ body: `Apache Server Status for ${rs}\n` }));
 
-    const lvsHa = o.lvsHa ?? {
-      argv: [process.execPath, fileURLToPath(new URL('./cli.js', import.meta.url))],
-    };
+    const lvsHa = o.lvsHa;
     const start = async (name: string) => {
       if (name === 'load1' && realLoad1) {
         // Heartbeat logs to a file of its own; ldirectord logs to /var/log/ldirectord.log

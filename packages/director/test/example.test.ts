@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 
-describe('examples/lvs-ha-director-table.ts', () => {
+describe('examples/director-table.ts', () => {
   it("prints what the Director makes of the seed's ldirectord.cf for each state of its real servers", async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', 'examples/lvs-ha-director-table.ts'],
+      ['--import', 'tsx', 'examples/director-table.ts'],
       { cwd: root },
     );
     expect(stdout).toBe(

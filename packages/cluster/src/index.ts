@@ -1,0 +1,7 @@
+export {
+  ClusterNode,
+  ClusterNodeError,
+  type ClusterNodeOptions,
+  type ClusterStatus,
+} from './cluster-node.js';
+export { HeartbeatThread, type HeartbeatThreadOptions } from './heartbeat-thread.js';
