@@ -1,8 +1,10 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli-main.js';
+import { cliVersion, runCli } from '../src/cli-main.js';
 import { capture } from './support/capture.js';
 
 describe('lvs-ha cli', () => {
@@ -88,6 +90,123 @@ describe('lvs-ha start and director: usage and configurations they refuse (nothi
       expect(await runCli(['director', '--config', join(dir, 'bad.cf')], d.io)).toBe(1);
       expect(d.err()).toMatch(/bad\.cf:4/);
       expect(d.err()).toMatch(/checktype/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('lvs-ha --version and help CMD', () => {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+
+  it.each([['--version'], ['version']])('%s prints the version in package.json, exit 0', async (arg) => {
+    const c = capture();
+    expect(await runCli([arg], c.io)).toBe(0);
+    expect(c.out()).toBe(`${manifest.version}\n`);
+    expect(c.err()).toBe('');
+  });
+
+  it('cliVersion finds the nearest package.json named lvs-ha, as from an installed dist/ chunk', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvs-ha-version-'));
+    try {
+      const pkg = join(dir, 'node_modules', 'lvs-ha');
+      mkdirSync(join(pkg, 'dist', 'chunks'), { recursive: true });
+      writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'lvs-ha', version: '3.1.4' }));
+      // A nameless package.json on the way up (one that only sets "type") is not ours.
+      writeFileSync(join(pkg, 'dist', 'package.json'), JSON.stringify({ type: 'module' }));
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'someone-else', version: '9.9.9' }));
+      expect(cliVersion(pathToFileURL(join(pkg, 'dist', 'chunks', 'cli.js')).href)).toBe('3.1.4');
+      expect(() => cliVersion(pathToFileURL(join(dir, 'cli.js')).href)).toThrow(
+        /no package\.json of lvs-ha above/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('help CMD prints what CMD --help prints, for every command the usage lists', async () => {
+    const usage = capture();
+    expect(await runCli(['help'], usage.io)).toBe(0);
+    const names = /^commands: (.+)$/m.exec(usage.out())?.[1]?.split(', ') ?? [];
+    expect(names).toEqual(expect.arrayContaining(['check', 'start', 'director', 'status', 'lab']));
+    for (const name of names) {
+      const viaHelp = capture();
+      const viaFlag = capture();
+      expect(await runCli(['help', name], viaHelp.io), name).toBe(0);
+      expect(await runCli([name, '--help'], viaFlag.io), name).toBe(0);
+      expect(viaHelp.out(), name).toContain(`usage: lvs-ha ${name}`);
+      expect(viaHelp.out(), name).toBe(viaFlag.out());
+      expect(viaHelp.err(), name).toBe('');
+    }
+  });
+
+  it('help of an unknown command is bad usage, exit 2', async () => {
+    const c = capture();
+    expect(await runCli(['help', 'frobnicate'], c.io)).toBe(2);
+    expect(c.err()).toContain("unknown command 'frobnicate'");
+  });
+});
+
+describe('lvs-ha whose reader goes away (EPIPE): no stack trace, the exit status kept', () => {
+  const pkg = new URL('..', import.meta.url).pathname;
+  const seed = new URL('../../../examples/seed/ha.d', import.meta.url).pathname;
+  // git keeps authkeys 0644, which check rightly refuses: a 0600 copy.
+  const seedCopy = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvs-ha-cli-'));
+    for (const f of ['ha.cf', 'authkeys', 'haresources', 'ldirectord.cf'])
+      writeFileSync(join(dir, f), readFileSync(join(seed, f)));
+    chmodSync(join(dir, 'authkeys'), 0o600);
+    return dir;
+  };
+
+  // Whether a write meets the closed pipe here depends on when head exits
+  // (without the handling it ends in a stack trace most runs); the next test
+  // closes the pipe before the command starts, so its first write always does.
+  it('lvs-ha check | head -1: the first line, nothing on stderr, exit 0', () => {
+    const dir = seedCopy();
+    try {
+      const r = spawnSync(
+        'bash',
+        [
+          '-c',
+          `node --import tsx src/cli.ts check --config-dir '${dir}' | head -1; exit "\${PIPESTATUS[0]}"`,
+        ],
+        { cwd: pkg, encoding: 'utf8' },
+      );
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(
+        `${join(dir, 'ha.cf')}: nodes load1, load2; bcast eth1:694; keepalive 1s, deadtime 30s; auto_failback on\n`,
+      );
+      expect(r.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stdout closed before the first write: the errors still reach stderr, exit 1 kept', async () => {
+    const dir = seedCopy();
+    try {
+      writeFileSync(
+        join(dir, 'ha.cf'),
+        'bcast eth1\nnode load1 load2\nkeepalive 5\ndeadtime 2\nauto_failback on\n',
+      );
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'check', '--config-dir', dir], {
+        cwd: pkg,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      // Our end of the pipe closes before the command starts: its first write gets EPIPE.
+      child.stdout.destroy();
+      let err = '';
+      child.stderr.setEncoding('utf8').on('data', (s: string) => {
+        err += s;
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(err).toBe(
+        `error: ${join(dir, 'ha.cf')}:4:1: deadtime (2s) must be longer than keepalive (5s) (a node would be declared dead between two heartbeats)\n`,
+      );
+      expect(code).toBe(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
