@@ -1,30 +1,33 @@
 // One director of the pair, as Heartbeat, its resource scripts and
 // ldirectord make it: Heartbeat's membership and haresources hand-over
-// (@lvs-ha/hb-proto, wire-compatible with Heartbeat 3.0.6), and what the
-// resource groups start and stop when they move: a VIP (IPaddr, IPaddr2 or
-// the bare address) brought up and announced with @lvs-ha/vip, ldirectord
-// as the Director, any other resource by its script in resource.d or
-// init.d, as Heartbeat runs it. A group is started left to right and
-// stopped right to left; a resource that fails is reported and the others
-// still run, as Heartbeat's ResourceManager does.
-import { execFile } from 'node:child_process';
+// (@lvs-ha/hb-proto, wire-compatible with Heartbeat 3.0.6) on a thread of
+// its own, and what the resource groups start and stop when they move
+// (ResourceRunner: the VIP, ldirectord as the Director, scripts).
+//
+// Its first duty is never to leave a VIP on both directors:
+// - one owner of every action: the hand-over's actions, a reload, the idle
+//   check and a shutdown run one at a time, in order, on one queue;
+// - nothing joins before start(): the caller takes the control socket
+//   first, so a second node on the machine stops before it joins;
+// - at start, resources of ours found active are taken down before we join
+//   (Heartbeat's verifyallidle);
+// - a group that fails to start is stopped again and given to the peer
+//   (hb_standby); one that fails to stop stays held, and is tried again;
+// - fail-stop: when the membership thread dies, the VIPs go down first, then
+//   the rest, then the node reports itself failed (the process should end;
+//   systemd starts it again); when this thread hangs, the membership thread
+//   does the same from its side;
+// - a peer "returning after partition" (both thought the other dead): give
+//   everything up and join again, as Heartbeat's CauseShutdownRestart does.
 import { EventEmitter } from 'node:events';
-import { access, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { isAbsolute, join } from 'node:path';
-import { Director, type DirectorIpvs, describeOperation } from '@lvs-ha/director';
-import {
-  type ConfigDir,
-  type HaResource,
-  type HaResourceGroup,
-  ldirectordCandidates,
-  parseLdirectordCf,
-  resolveLdirectordDefaults,
-} from '@lvs-ha/ha-config';
+import type { DirectorIpvs, VirtualStatus } from '@lvs-ha/director';
+import type { ConfigDir, HaResourceGroup } from '@lvs-ha/ha-config';
 import { HeartbeatNode, haresourcesGroups, type ResourceAction, resourceKey } from '@lvs-ha/hb-proto';
 import { Ipvs } from '@lvs-ha/ipvs';
-import { announce, listAddresses, release, takeOver } from '@lvs-ha/vip';
+import { listAddresses } from '@lvs-ha/vip';
 import { HeartbeatThread, type HeartbeatThreadOptions } from './heartbeat-thread.js';
+import { ResourceRunner } from './resources.js';
 
 export interface ClusterNodeOptions {
   /** What loadConfigDir() read: ha.cf, authkeys, haresources (and ldirectord.cf). */
@@ -33,27 +36,18 @@ export interface ClusterNodeOptions {
   node: string;
   /** Opens the IPVS binding for an ldirectord resource (default Ipvs.open()). */
   openIpvs?: () => Promise<DirectorIpvs & { close(): void }>;
-  /** Seconds a resource script may run (default 60). */
+  /** Seconds a resource script may run before it is killed and counts as failed (default 60). */
   scriptTimeout?: number;
+  /** Milliseconds without a sign of life from this thread before the membership thread takes the VIPs down (default deadtime). */
+  hangMs?: number;
 }
 
 type Events = {
   /** One line of what the node does and sees, for a log. */
   log: [line: string];
+  /** The node cannot go on (its membership thread died): its resources were taken down; end the process. */
+  failed: [reason: string];
 };
-
-/** The first of `paths` that exists, as Heartbeat and ldirectord look their files up. */
-async function firstExisting(paths: readonly string[]): Promise<string | undefined> {
-  for (const p of paths)
-    if (
-      await access(p).then(
-        () => true,
-        () => false,
-      )
-    )
-      return p;
-  return undefined;
-}
 
 /** What a running node believes, as `cl_status` tells it of Heartbeat. */
 export interface ClusterStatus {
@@ -69,12 +63,14 @@ export interface ClusterStatus {
   state: string;
   /** The ldirectord.cf files whose Director runs here. */
   directors: string[];
+  /** The VIPs up here. */
+  vips: string[];
 }
 
 export class ClusterNodeError extends Error {
   override readonly name = 'ClusterNodeError';
   constructor(
-    readonly code: 'CONFIG' | 'RESOURCE',
+    readonly code: 'CONFIG' | 'RESOURCE' | 'STATE',
     message: string,
   ) {
     super(message);
@@ -83,12 +79,17 @@ export class ClusterNodeError extends Error {
 
 /** A director of the pair: membership, the hand-over, and the resources it starts and stops. */
 export class ClusterNode extends EventEmitter<Events> {
-  /** The membership, on its own thread. */
-  readonly heartbeat: HeartbeatThread;
+  private thread: HeartbeatThread | undefined;
+  private readonly options: HeartbeatThreadOptions;
   private readonly groups = new Map<string, HaResourceGroup>();
-  private readonly directors = new Map<string, { director: Director; ipvs: { close(): void } }>();
-  /** What the membership told us last (the directors are read when asked). */
-  private readonly seen: Omit<ClusterStatus, 'directors'>;
+  private readonly runner: ResourceRunner;
+  /** The one queue every action runs on. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private phase: 'new' | 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped' | 'failed' = 'new';
+  private stopping: Promise<void> | undefined;
+  private generation = 0;
+  /** What the membership told us last (the rest is read when asked). */
+  private seen: Omit<ClusterStatus, 'directors' | 'vips'>;
 
   constructor(private readonly o: ClusterNodeOptions) {
     super();
@@ -104,58 +105,255 @@ export class ClusterNode extends EventEmitter<Events> {
         'CONFIG',
         `${name} is not a node of ${c.haCf.file} (${settings.nodes.join(', ')})`,
       );
-    const options: HeartbeatThreadOptions = HeartbeatNode.optionsFromHaCf(settings, name, c.authkeys.value);
+    this.options = {
+      ...HeartbeatNode.optionsFromHaCf(settings, name, c.authkeys.value),
+      ...(o.hangMs !== undefined && { hangMs: o.hangMs }),
+    };
     if (c.haresources) {
       for (const g of c.haresources.value.groups) {
         const first = g.resources[0];
         if (first) this.groups.set(resourceKey(first), g);
       }
       const { local, foreign } = haresourcesGroups(c.haresources.value, name);
-      options.resources = {
+      this.options.resources = {
         autoFailback: settings.autoFailback,
         localGroups: local,
         foreignGroups: foreign,
       };
     }
-    this.seen = {
+    this.seen = this.initialSeen();
+    this.runner = new ResourceRunner({
+      configDir: c.dir,
+      openIpvs: o.openIpvs ?? (() => Ipvs.open()),
+      scriptTimeoutMs: (o.scriptTimeout ?? 60) * 1000,
+      say: (line) => this.say(line),
+      onVips: (specs) => this.thread?.vips(specs),
+    });
+  }
+
+  private initialSeen(): Omit<ClusterStatus, 'directors' | 'vips'> {
+    const name = this.options.node;
+    return {
       node: name,
       nodeStatus: 'init',
-      peers: settings.nodes
+      peers: this.options.nodes
         .map((n) => n.toLowerCase())
         .filter((n) => n !== name)
         .map((n) => ({ name: n, status: 'init', links: {} })),
       holding: 'none',
       state: 'init',
     };
-    this.heartbeat = new HeartbeatThread(options, (a) => this.run(a));
-    this.heartbeat.on('status', (peer, status) => {
-      const p = this.seen.peers.find((x) => x.name === peer);
-      if (p) p.status = status;
-      else if (peer === name) this.seen.nodeStatus = status;
-      this.say(`node ${peer} ${status}`);
-    });
-    this.heartbeat.on('link', (peer, medium, status) => {
-      const p = this.seen.peers.find((x) => x.name === peer);
-      if (p) p.links[medium] = status;
-      this.say(`link ${peer} ${medium} ${status}`);
-    });
-    this.heartbeat.on('error', (message) => this.say(`error ${message}`));
-    this.heartbeat.on('change', (holding, state) => {
-      this.seen.holding = holding;
-      this.seen.state = state;
-      this.say(`resources ${holding} (${state})`);
-    });
-    this.heartbeat.on('warning', (m) => this.say(`warning ${m}`));
   }
 
+  /** Runs `fn` on the queue, after every action before it. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.queue.then(fn);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  /**
+   * Checks that nothing of ours is active, then joins the cluster. Call it
+   * once the control socket (or whatever proves this is the only node on the
+   * machine) is yours.
+   */
   async start(): Promise<void> {
+    if (this.phase !== 'new') throw new ClusterNodeError('STATE', `start() when ${this.phase}`);
+    this.phase = 'starting';
     // The membership shares this thread with everything the resources do: load
     // what they load on first use (koffi's native module, the IPVS family)
     // now, not while a peer is counting our silence against deadtime.
     await this.warmUp();
     await this.checkBroadcast();
-    await this.heartbeat.start();
-    this.say(`started as ${this.o.node.toLowerCase()}`);
+    await this.serial(async () => {
+      for (const name of this.ldirectordFiles()) {
+        try {
+          await this.runner.preloadLdirectord(name);
+        } catch (e) {
+          this.say(`warning ldirectord ${name}: ${(e as Error).message}`);
+        }
+      }
+      await this.runner.idleCheck(this.groups.values());
+    });
+    await this.join();
+    this.phase = 'running';
+    this.say(`started as ${this.options.node}`);
+  }
+
+  private async join(): Promise<void> {
+    // A new generation each time we join: the peer must see a restart, not a replay.
+    this.generation = Math.max(Math.floor(Date.now() / 1000), this.generation + 1);
+    const thread = new HeartbeatThread({ ...this.options, generation: this.generation }, (a) => this.run(a));
+    this.thread = thread;
+    thread.on('status', (peer, status) => {
+      const p = this.seen.peers.find((x) => x.name === peer);
+      if (p) p.status = status;
+      else if (peer === this.options.node) this.seen.nodeStatus = status;
+      this.say(`node ${peer} ${status}`);
+    });
+    thread.on('link', (peer, medium, status) => {
+      const p = this.seen.peers.find((x) => x.name === peer);
+      if (p) p.links[medium] = status;
+      this.say(`link ${peer} ${medium} ${status}`);
+    });
+    thread.on('error', (message) => this.say(`error ${message}`));
+    thread.on('change', (holding, state) => {
+      this.seen.holding = holding;
+      this.seen.state = state;
+      this.say(`resources ${holding} (${state})`);
+    });
+    thread.on('warning', (m) => this.say(`warning ${m}`));
+    thread.on('partition', (peer) => void this.restartAfterPartition(peer));
+    thread.on('died', (reason) => void this.failStop(reason));
+    await thread.start();
+  }
+
+  /** hb_standby: give these groups to the peer. */
+  standby(which: 'all' | 'local' | 'foreign' | 'failback' = 'all'): void {
+    this.thread?.standby(which);
+  }
+
+  /** hb_takeover: take these groups from the peer. */
+  takeover(which: 'all' | 'local' | 'foreign' | 'failback' = 'all'): void {
+    this.thread?.takeover(which);
+  }
+
+  /** Re-reads the ldirectord.cf of every running Director and applies it (a broken file changes nothing). */
+  reload(): Promise<{ file: string; ok: boolean }[]> {
+    return this.serial(() => this.runner.reload());
+  }
+
+  /** The Directors running here (for status: their tables and their real servers' health). */
+  directors(): { file: string; status: VirtualStatus[] }[] {
+    return this.runner.directorsRunning().map((d) => ({ file: d.file, status: d.director.status() }));
+  }
+
+  /** For fault-injection tests only: the membership thread crashes. */
+  crashHeartbeatThread(): void {
+    this.thread?.crash();
+  }
+
+  /**
+   * Heartbeat: "Cluster node … returning after partition": both sides took
+   * the other for dead and may both hold its groups. Heartbeat gives
+   * everything up and restarts; so do we, then join as a new instance.
+   */
+  private async restartAfterPartition(peer: string): Promise<void> {
+    if (this.phase !== 'running') return;
+    this.phase = 'restarting';
+    this.say(
+      `warning Cluster node ${peer} returning after partition: giving up our resources and joining again (Heartbeat's restart), so that only one node holds each group`,
+    );
+    try {
+      await this.thread?.close({ graceful: true });
+      await this.releaseEverything();
+      if ((this.phase as string) !== 'restarting') return;
+      this.seen = this.initialSeen();
+      await this.join();
+      if ((this.phase as string) === 'restarting') this.phase = 'running';
+      this.say(`joined again as ${this.options.node}`);
+    } catch (e) {
+      this.say(`error restart after partition: ${(e as Error).message}`);
+      await this.failStop(`cannot join again after a partition: ${(e as Error).message}`);
+    }
+  }
+
+  /** Whatever the runner still holds, released (right to left, each stop tried until it stops). */
+  private releaseEverything(): Promise<void> {
+    return this.serial(async () => {
+      for (const key of this.runner.holding().reverse()) {
+        const g = this.groups.get(key);
+        if (g) await this.runner.release(key, g);
+      }
+    });
+  }
+
+  /** The membership thread is gone: the VIPs down first (the peer takes over after deadtime), then the rest. */
+  private async failStop(reason: string): Promise<void> {
+    if (this.phase === 'stopped' || this.phase === 'failed' || this.phase === 'stopping') return;
+    this.phase = 'failed';
+    this.say(`error ${reason}: fail-stop, taking the VIPs down before the peer takes over`);
+    const left = await this.runner.vipsDownNow();
+    if (left.length > 0)
+      this.say(`error ${left.join(', ')} could not be taken down: the peer may hold them too (split brain)`);
+    await this.releaseEverything();
+    this.emit('failed', reason);
+  }
+
+  /** What this node believes now (a copy). */
+  status(): ClusterStatus {
+    return {
+      ...this.seen,
+      peers: this.seen.peers.map((p) => ({ ...p, links: { ...p.links } })),
+      directors: this.runner.runningDirectors(),
+      vips: this.runner.vipsUp(),
+    };
+  }
+
+  /**
+   * Leaves the cluster: with `graceful`, resources are released first and
+   * the peer told (Heartbeat's shutdown), however long the release takes (a
+   * stop that fails is tried again, and the peer is not told until it
+   * stops). A second call while stopping waits for the first.
+   */
+  stop({ graceful = true } = {}): Promise<void> {
+    if (this.stopping) {
+      this.say('shutdown in progress: waiting for the resources to stop');
+      return this.stopping;
+    }
+    this.stopping = (async () => {
+      this.phase = 'stopping';
+      await this.thread?.close({ graceful });
+      // Anything the hand-over did not release (an acquire still in flight when the shutdown began).
+      await this.releaseEverything();
+      this.phase = 'stopped';
+    })();
+    return this.stopping;
+  }
+
+  private say(line: string): void {
+    this.emit('log', line);
+  }
+
+  private run(a: ResourceAction): Promise<void> {
+    return this.serial(() => this.runAction(a));
+  }
+
+  private async runAction(a: ResourceAction): Promise<void> {
+    // "(none)" as Heartbeat logs it: a node with no group of its own still goes through the step
+    this.say(`${a.action} ${a.set} (${a.reason}): ${a.groups.join(' ') || '(none)'}`);
+    if (a.action === 'release') {
+      // A shutdown releases everything held, whatever the hand-over thinks we hold.
+      const keys = a.reason === 'shutdown' ? this.runner.holding() : a.groups;
+      for (const k of [...keys].reverse()) {
+        const g = this.groups.get(k);
+        if (g) await this.runner.release(k, g);
+      }
+      return;
+    }
+    if (this.phase === 'stopping' || this.phase === 'failed') {
+      this.say(`not starting ${a.groups.join(' ')}: the node is ${this.phase}`);
+      return;
+    }
+    const failed: string[] = [];
+    for (const k of a.groups) {
+      const g = this.groups.get(k);
+      if (g && !(await this.runner.acquire(k, g))) failed.push(k);
+    }
+    if (failed.length > 0) {
+      // Heartbeat gives a group it cannot start to the peer (hb_standby), instead of claiming it with nothing behind.
+      const set = a.set === 'all' ? 'all' : a.set;
+      this.say(`giving ${failed.join(' ')} up to the peer (hb_standby ${set}): it could not be started here`);
+      setImmediate(() => this.thread?.standby(set));
+    }
+  }
+
+  private ldirectordFiles(): string[] {
+    const names = new Set<string>();
+    for (const g of this.groups.values())
+      for (const r of g.resources)
+        if (r.kind === 'script' && r.name === 'ldirectord') names.add(r.args[0] ?? 'ldirectord.cf');
+    return [...names];
   }
 
   /**
@@ -193,113 +391,5 @@ export class ClusterNode extends EventEmitter<Events> {
       const ipvs = await (this.o.openIpvs ?? (() => Ipvs.open()))().catch(() => undefined);
       ipvs?.close();
     }
-  }
-
-  /** What this node believes now (a copy). */
-  status(): ClusterStatus {
-    return {
-      ...this.seen,
-      peers: this.seen.peers.map((p) => ({ ...p, links: { ...p.links } })),
-      directors: [...this.directors.keys()],
-    };
-  }
-
-  /** Leaves the cluster: with `graceful`, resources are released first and the peer told (Heartbeat's shutdown). */
-  async stop({ graceful = true } = {}): Promise<void> {
-    await this.heartbeat.close({ graceful });
-    for (const { director, ipvs } of this.directors.values()) {
-      await director.stop().catch(() => []);
-      ipvs.close();
-    }
-    this.directors.clear();
-  }
-
-  private say(line: string): void {
-    this.emit('log', line);
-  }
-
-  private async run(a: ResourceAction): Promise<void> {
-    // "(none)" as Heartbeat logs it: a node with no group of its own still goes through the step
-    this.say(`${a.action} ${a.set} (${a.reason}): ${a.groups.join(' ') || '(none)'}`);
-    const groups = a.groups
-      .map((k) => this.groups.get(k))
-      .filter((g): g is HaResourceGroup => g !== undefined);
-    if (a.action === 'acquire') {
-      for (const g of groups) for (const r of g.resources) await this.resource(r, 'start');
-    } else {
-      for (const g of [...groups].reverse())
-        for (const r of [...g.resources].reverse()) await this.resource(r, 'stop');
-    }
-  }
-
-  /** One resource started or stopped; a failure is said, not thrown (the others still run). */
-  private async resource(r: HaResource, op: 'start' | 'stop'): Promise<void> {
-    const what = r.kind === 'ipaddr' ? `IPaddr ${r.spec}` : [r.name, ...r.args].join('::');
-    try {
-      if (r.kind === 'ipaddr') {
-        // Heartbeat's IPaddr does not ask who else has the address: the peer is dead or gave it up.
-        if (op === 'start') {
-          // One round of announcements at once, four more in the background
-          // while the group's next resources start (IPaddr2's arp_bg).
-          const t = await takeOver(r.spec, { probe: false, announce: { count: 1 } });
-          this.say(`vip ${r.spec} up on ${t.change.interface}`);
-          announce({ address: r.address, interface: t.change.interface, count: 4, intervalMs: 200 }).catch(
-            (e: unknown) => this.say(`error announcing ${r.spec}: ${(e as Error).message}`),
-          );
-        } else {
-          const c = await release(r.spec);
-          this.say(`vip ${r.spec} down on ${c.interface}`);
-        }
-      } else if (r.name === 'ldirectord') await this.ldirectord(r.args[0] ?? 'ldirectord.cf', op);
-      else await this.script(r.name, r.args, op);
-    } catch (e) {
-      this.say(`error ${op} ${what}: ${(e as Error).message}`);
-    }
-  }
-
-  private async ldirectord(file: string, op: 'start' | 'stop'): Promise<void> {
-    const running = this.directors.get(file);
-    if (op === 'stop') {
-      if (!running) return;
-      this.directors.delete(file);
-      for (const o of await running.director.stop()) this.say(describeOperation(o));
-      running.ipvs.close();
-      return;
-    }
-    if (running) return;
-    const candidates = isAbsolute(file) ? [file] : ldirectordCandidates(this.o.config.dir, file);
-    const path = await firstExisting(candidates);
-    if (!path)
-      throw new ClusterNodeError('RESOURCE', `ldirectord: ${candidates.join(' or ')} does not exist`);
-    const parsed = parseLdirectordCf(await readFile(path, 'utf8'), { file: path });
-    const errors = parsed.problems.filter((p) => p.severity === 'error');
-    if (errors.length > 0) throw new ClusterNodeError('RESOURCE', errors.map((e) => e.message).join('; '));
-    const ipvs = await (this.o.openIpvs ?? (() => Ipvs.open()))();
-    const director = new Director({ ipvs });
-    director.on('transition', (t) =>
-      this.say(
-        `${t.virtual} real ${t.real.address}:${t.real.port} ${t.up ? 'up' : `down (${t.result.reason})`}`,
-      ),
-    );
-    director.on('applied', (x) => {
-      for (const o of x.operations) this.say(describeOperation(o));
-    });
-    director.on('error', (e) => this.say(`error ${e.code}: ${e.message}`));
-    this.directors.set(file, { director, ipvs });
-    await director.start(resolveLdirectordDefaults(parsed.value));
-    this.say(`ldirectord ${path} started`);
-  }
-
-  /** Heartbeat's way: /etc/ha.d/resource.d/NAME, else /etc/init.d/NAME, with the arguments then start|stop. */
-  private async script(name: string, args: string[], op: 'start' | 'stop'): Promise<void> {
-    const candidates = [join(this.o.config.dir, 'resource.d', name), join('/etc/init.d', name)];
-    const path = await firstExisting(candidates);
-    if (!path) throw new ClusterNodeError('RESOURCE', `no script ${candidates.join(' or ')}`);
-    await new Promise<void>((resolve, reject) =>
-      execFile(path, [...args, op], { timeout: (this.o.scriptTimeout ?? 60) * 1000 }, (err) =>
-        err ? reject(err) : resolve(),
-      ),
-    );
-    this.say(`${name} ${op}: done`);
   }
 }

@@ -6,7 +6,18 @@
 // The thread only speaks Heartbeat; it asks the main thread to run the
 // resource actions and waits for each to be done, as Heartbeat waits for its
 // resource scripts.
+//
+// The two threads watch each other, as Heartbeat's processes do. The main
+// thread says it is alive every few hundred milliseconds; when it has not
+// for `hangMs` (deadtime by default) while this thread ran on time, it is
+// hung and cannot take anything down: this thread takes the VIPs down
+// itself (it is told which are up after every change), then leaves with
+// Heartbeat's "shutdone" so the peer takes over at once, and ends the
+// process. A VIP it cannot take down keeps it heartbeating (the peer must
+// not take over into a split brain) and is said on stderr every second.
+// The main thread treats this thread's death the same way (ClusterNode).
 import { EventEmitter } from 'node:events';
+import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,6 +27,8 @@ import { HeartbeatNode, type HeartbeatNodeOptions, type ResourceAction } from '@
 /** The node's options without the resource runner (it stays on the main thread). */
 export type HeartbeatThreadOptions = Omit<HeartbeatNodeOptions, 'resources'> & {
   resources?: Omit<NonNullable<HeartbeatNodeOptions['resources']>, 'run'>;
+  /** Milliseconds without a sign of life from the main thread before it counts as hung (default deadtime). */
+  hangMs?: number;
 };
 
 type ToMain =
@@ -23,22 +36,33 @@ type ToMain =
   | { t: 'status'; peer: string; status: string }
   | { t: 'link'; peer: string; medium: string; status: string }
   | { t: 'change'; holding: string; state: string }
+  | { t: 'partition'; peer: string }
   | { t: 'warning'; message: string }
   | { t: 'error'; message: string }
   | { t: 'action'; action: ResourceAction }
   | { t: 'closed' };
 type ToThread =
   | { t: 'done'; id: number }
+  | { t: 'alive' }
+  | { t: 'vips'; specs: string[] }
   | { t: 'standby' | 'takeover'; which: 'all' | 'local' | 'foreign' | 'failback' }
-  | { t: 'close'; graceful: boolean };
+  | { t: 'close'; graceful: boolean }
+  | { t: 'crash' };
 
 type Events = {
   status: [peer: string, status: string];
   link: [peer: string, medium: string, status: string];
   change: [holding: string, state: string];
+  /** The peer talks again after we took it for dead without its having restarted (Heartbeat: "returning after partition"). */
+  partition: [peer: string];
   warning: [message: string];
   error: [message: string];
+  /** The thread ended without being closed (a crash). */
+  died: [reason: string];
 };
+
+/** How often the main thread says it is alive. */
+const ALIVE_EVERY_MS = 200;
 
 /**
  * The thread: dist's heartbeat-thread.js, or from the sources (development,
@@ -61,7 +85,9 @@ export class HeartbeatThread extends EventEmitter<Events> {
   private readonly worker: Worker;
   private readonly started: Promise<void>;
   private closed: (() => void) | undefined;
+  private closing = false;
   private exited = false;
+  private readonly alive: NodeJS.Timeout;
 
   constructor(options: HeartbeatThreadOptions, run: (a: ResourceAction) => Promise<void>) {
     super();
@@ -72,13 +98,17 @@ export class HeartbeatThread extends EventEmitter<Events> {
       ready = resolve;
       failed = reject;
     });
+    this.started.catch(() => undefined);
+    this.alive = setInterval(() => this.send({ t: 'alive' }), ALIVE_EVERY_MS);
     this.worker.on('error', (e) => {
       failed(e);
       this.emit('error', `heartbeat thread: ${e.message}`);
     });
     this.worker.on('exit', (code) => {
       this.exited = true;
+      clearInterval(this.alive);
       failed(new Error(`heartbeat thread exited with ${code}`));
+      if (!this.closing) this.emit('died', `the heartbeat thread ended (exit code ${code})`);
       this.closed?.();
     });
     this.worker.on('message', (m: ToMain) => {
@@ -91,6 +121,8 @@ export class HeartbeatThread extends EventEmitter<Events> {
           return this.emit('link', m.peer, m.medium, m.status);
         case 'change':
           return this.emit('change', m.holding, m.state);
+        case 'partition':
+          return this.emit('partition', m.peer);
         case 'warning':
           return this.emit('warning', m.message);
         case 'error':
@@ -98,7 +130,8 @@ export class HeartbeatThread extends EventEmitter<Events> {
         case 'closed':
           return this.closed?.();
         case 'action':
-          // The thread waits for this, as Heartbeat waits for its scripts; a failure is the runner's to report.
+          // The thread waits for this, as Heartbeat waits for its scripts; the
+          // runner resolves only when the action is really over.
           void run(m.action)
             .catch(() => undefined)
             .then(() => this.send({ t: 'done', id: m.action.id }));
@@ -107,7 +140,7 @@ export class HeartbeatThread extends EventEmitter<Events> {
   }
 
   private send(m: ToThread): void {
-    this.worker.postMessage(m);
+    if (!this.exited) this.worker.postMessage(m);
   }
 
   /** Joins the cluster. */
@@ -125,8 +158,20 @@ export class HeartbeatThread extends EventEmitter<Events> {
     this.send({ t: 'takeover', which });
   }
 
+  /** The VIPs up now (the thread takes them down itself should this thread hang). */
+  vips(specs: string[]): void {
+    this.send({ t: 'vips', specs });
+  }
+
+  /** For fault-injection tests only: the thread throws an uncaught error, as a bug would. */
+  crash(): void {
+    this.send({ t: 'crash' });
+  }
+
   /** Leaves (graceful: resources released through `run`, the peer told) and ends the thread. */
   async close({ graceful = false } = {}): Promise<void> {
+    this.closing = true;
+    clearInterval(this.alive);
     if (this.exited) return;
     await new Promise<void>((resolve) => {
       this.closed = resolve;
@@ -142,6 +187,8 @@ if (!isMainThread && parentPort && (workerData as { node?: unknown } | undefined
   const post = (m: ToMain) => port.postMessage(m);
   const options = workerData as HeartbeatThreadOptions;
   const waiting = new Map<number, () => void>();
+  let vips: string[] = [];
+  let closing = false;
   const node = new HeartbeatNode({
     ...options,
     ...(options.resources && {
@@ -157,16 +204,70 @@ if (!isMainThread && parentPort && (workerData as { node?: unknown } | undefined
   } as HeartbeatNodeOptions);
   node.on('status', (peer, status) => post({ t: 'status', peer, status }));
   node.on('link', (peer, medium, status) => post({ t: 'link', peer, medium, status }));
+  node.on('partition', (peer) => post({ t: 'partition', peer }));
   node.on('error', (e) => post({ t: 'error', message: e.message }));
   node.resources?.on('change', (holding, state) => post({ t: 'change', holding, state }));
   node.resources?.on('warning', (message) => post({ t: 'warning', message }));
+
+  // stderr straight to the descriptor: the main thread relays a worker's process.stderr, and it may be hung
+  const loud = (line: string) => writeSync(2, `lvs-ha: ${line}\n`);
+  const hangMs = options.hangMs ?? options.deadtimeMs;
+  let lastAlive = performance.now();
+  let lastCheck = performance.now();
+  let failing = false;
+  const failStop = async (reason: string) => {
+    failing = true;
+    loud(`${reason}: taking the VIPs down from the heartbeat thread, then leaving the cluster`);
+    const { release } = await import('@lvs-ha/vip');
+    for (;;) {
+      const left: string[] = [];
+      for (const spec of vips) {
+        try {
+          const c = await release(spec);
+          loud(`vip ${spec} down on ${c.interface}`);
+        } catch (e) {
+          left.push(spec);
+          loud(`error vip ${spec} cannot be taken down: ${(e as Error).message}`);
+        }
+      }
+      vips = left;
+      if (left.length === 0) break;
+      loud(
+        `still heartbeating: ${left.join(', ')} may be up here, and the peer must not take it over beside it; trying again in 1 s`,
+      );
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await node.leave();
+    loud('left the cluster (shutdone sent: the peer takes over now); ending the process');
+    process.kill(process.pid, 'SIGKILL');
+  };
+  const watchdog = setInterval(() => {
+    const now = performance.now();
+    // This thread ran late too: the whole process was stopped (SIGSTOP, a
+    // suspended VM), not the main thread alone. Give it time to speak.
+    if (now - lastCheck > hangMs / 2) lastAlive = now;
+    lastCheck = now;
+    if (!failing && !closing && now - lastAlive > hangMs)
+      void failStop(`the main thread has not answered for ${Math.round(now - lastAlive)} ms (hung)`);
+  }, 100);
+
   port.on('message', (m: ToThread) => {
     if (m.t === 'done') {
       waiting.get(m.id)?.();
       waiting.delete(m.id);
-    } else if (m.t === 'standby') node.resources?.standby(m.which);
+    } else if (m.t === 'alive') lastAlive = performance.now();
+    else if (m.t === 'vips') vips = m.specs;
+    else if (m.t === 'standby') node.resources?.standby(m.which);
     else if (m.t === 'takeover') node.resources?.takeover(m.which);
-    else if (m.t === 'close') void node.close({ graceful: m.graceful }).then(() => post({ t: 'closed' }));
+    else if (m.t === 'crash')
+      setImmediate(() => {
+        throw new Error('fault injection: the heartbeat thread crashes');
+      });
+    else if (m.t === 'close') {
+      closing = true;
+      clearInterval(watchdog);
+      void node.close({ graceful: m.graceful }).then(() => post({ t: 'closed' }));
+    }
   });
   node.start().then(
     () => post({ t: 'started' }),

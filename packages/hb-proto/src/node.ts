@@ -254,16 +254,24 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
 
   /**
    * Stops. `graceful` sends Heartbeat's "shutdone" first so peers mark us dead
-   * at once; otherwise we fall silent as a crashed node does.
+   * at once; otherwise we fall silent as a crashed node does. A graceful close
+   * of a node with resources releases them first and waits for the release
+   * however long it takes (`timeoutMs`, default no limit): telling the peer
+   * we are gone while a resource may still be up here would put it on both.
    */
-  async close({ graceful = false } = {}): Promise<void> {
+  async close({ graceful = false, timeoutMs = Number.POSITIVE_INFINITY } = {}): Promise<void> {
     if (this.#closed) return;
     if (graceful && this.resources) {
       // release everything first; the manager sends "shutdone" when done
       const rm = this.resources;
       rm.shutdown();
-      for (const until = Date.now() + 30_000; rm.pendingActions > 0 && Date.now() < until; ) {
+      for (const until = Date.now() + timeoutMs; rm.pendingActions > 0 && Date.now() < until; ) {
         await new Promise((r) => setTimeout(r, 20));
+      }
+      if (rm.pendingActions > 0) {
+        // the release did not finish: fall silent rather than say it did
+        await this.#closeSockets();
+        return;
       }
       this.#sendAll(this.membership.stop(this.now(), { shutdone: false }));
       await new Promise((r) => setTimeout(r, 20));
@@ -271,6 +279,23 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
       this.#sendAll(this.membership.stop(this.now()));
       await new Promise((r) => setTimeout(r, 20));
     }
+    await this.#closeSockets();
+  }
+
+  /**
+   * Leaves at once with Heartbeat's "shutdone", without running a release:
+   * for a node whose resources were already taken down outside the
+   * hand-over (a fail-stop), so the peer takes over now instead of after
+   * deadtime.
+   */
+  async leave(): Promise<void> {
+    if (this.#closed) return;
+    this.#sendAll(this.membership.stop(this.now()));
+    await new Promise((r) => setTimeout(r, 20));
+    await this.#closeSockets();
+  }
+
+  async #closeSockets(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
     await Promise.all(

@@ -24,6 +24,8 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   status: async () => (await import('./commands/control.js')).statusCommand,
   standby: async () => (await import('./commands/control.js')).standbyCommand,
   takeover: async () => (await import('./commands/control.js')).takeoverCommand,
+  reload: async () => (await import('./commands/control.js')).reloadCommand,
+  stop: async () => (await import('./commands/control.js')).stopCommand,
 };
 
 function usage(): string {

@@ -9,8 +9,18 @@ import { dirname } from 'node:path';
 /** Where `lvs-ha start` listens unless told otherwise. */
 export const DEFAULT_CONTROL_SOCKET = '/run/lvs-ha/control.sock';
 
-export type ControlRequest = { op: 'status' } | { op: 'standby' } | { op: 'takeover' };
-export type ControlAnswer = { ok: true; status?: unknown } | { ok: false; error: string };
+export type ControlRequest =
+  | { op: 'status' }
+  | { op: 'standby' }
+  | { op: 'takeover' }
+  | { op: 'reload' }
+  | { op: 'stop' }
+  /** Fault injection for the fail-safety tests; honoured only by a node started with LVS_HA_FAULT_INJECTION=1. */
+  | { op: 'fault'; fault: 'kill-heartbeat-thread' }
+  | { op: 'fault'; fault: 'block-main'; ms: number };
+export type ControlAnswer = { ok: true; status?: unknown; result?: unknown } | { ok: false; error: string };
+
+const OPS = ['status', 'standby', 'takeover', 'reload', 'stop'] as const;
 
 export class ControlError extends Error {
   override readonly name = 'ControlError';
@@ -31,9 +41,21 @@ export function parseControlRequest(line: string): ControlRequest {
   } catch {
     throw new ControlError('PROTOCOL', 'a request is one line of JSON');
   }
-  const op = (v as { op?: unknown } | null)?.op;
-  if (op === 'status' || op === 'standby' || op === 'takeover') return { op };
-  throw new ControlError('PROTOCOL', `unknown op ${JSON.stringify(op)} (status, standby, takeover)`);
+  const r = (v ?? {}) as { op?: unknown; fault?: unknown; ms?: unknown };
+  const op = r.op;
+  if ((OPS as readonly unknown[]).includes(op)) return { op: op as (typeof OPS)[number] };
+  if (op === 'fault') {
+    if (r.fault === 'kill-heartbeat-thread') return { op, fault: r.fault };
+    if (
+      r.fault === 'block-main' &&
+      Number.isInteger(r.ms) &&
+      (r.ms as number) > 0 &&
+      (r.ms as number) <= 600_000
+    )
+      return { op, fault: r.fault, ms: r.ms as number };
+    throw new ControlError('PROTOCOL', 'fault is kill-heartbeat-thread, or block-main with ms (1 to 600000)');
+  }
+  throw new ControlError('PROTOCOL', `unknown op ${JSON.stringify(op)} (${OPS.join(', ')})`);
 }
 
 /** Reads one line from a socket (at most 64 KiB). */

@@ -18,6 +18,7 @@ const status: ClusterStatus = {
   holding: 'local',
   state: 'stable',
   directors: ['/etc/ha.d/ldirectord.cf'],
+  vips: [],
 };
 
 describe('control socket', () => {
@@ -60,7 +61,7 @@ describe('control socket', () => {
       });
     expect(JSON.parse(await raw('{"op":"reboot"}\n'))).toEqual({
       ok: false,
-      error: 'unknown op "reboot" (status, standby, takeover)',
+      error: 'unknown op "reboot" (status, standby, takeover, reload, stop)',
     });
     expect(JSON.parse(await raw('status\n'))).toEqual({ ok: false, error: 'a request is one line of JSON' });
     expect(asked).toEqual([]);

@@ -4,12 +4,14 @@
 import { parseArgs } from 'node:util';
 import type { ClusterStatus } from '@lvs-ha/cluster';
 import type { CliCommand, CliIo } from '../cli-main.js';
-import { askControl, type ControlRequest, DEFAULT_CONTROL_SOCKET } from '../control.js';
+import { askControl, DEFAULT_CONTROL_SOCKET } from '../control.js';
 
 const WHAT = {
   status: 'what the running node believes: nodes, links, the groups it holds (cl_status)',
   standby: 'give our resource groups to the peer (hb_standby)',
   takeover: "take the peer's resource groups (hb_takeover)",
+  reload: 'reload ldirectord.cf (as SIGHUP; a file with errors changes nothing)',
+  stop: "stop the node: release its resources and leave (as SIGTERM, Heartbeat's shutdown)",
 } as const;
 
 /** cl_status's words, one line each. */
@@ -22,11 +24,12 @@ export function formatClusterStatus(s: ClusterStatus): string {
     lines.push(`node ${p.name}: ${p.status}${links ? ` (links: ${links})` : ''}`);
   }
   lines.push(`resources: ${s.holding} (${s.state})`);
+  for (const v of s.vips ?? []) lines.push(`vip: ${v}`);
   for (const d of s.directors) lines.push(`director: ${d}`);
   return `${lines.join('\n')}\n`;
 }
 
-function controlCommand(op: ControlRequest['op']): CliCommand {
+function controlCommand(op: keyof typeof WHAT): CliCommand {
   const help = `usage: lvs-ha ${op} [--control PATH]${op === 'status' ? ' [--json]' : ''}
 
 ${WHAT[op][0]?.toUpperCase()}${WHAT[op].slice(1)}, asked of the 'lvs-ha start'
@@ -65,6 +68,11 @@ Exit status: 0 done, 1 no node answers there (or it refused), 2 bad usage.
         if (op === 'status') {
           const s = answer.status as ClusterStatus;
           io.stdout(values.json ? `${JSON.stringify(s)}\n` : formatClusterStatus(s));
+        } else if (op === 'reload') {
+          const files = (answer.result ?? []) as { file: string; ok: boolean }[];
+          for (const f of files)
+            io.stdout(`${f.file}: ${f.ok ? 'reloaded' : 'refused (errors: see the log)'}\n`);
+          if (files.some((f) => !f.ok)) return 1;
         }
         return 0;
       } catch (e) {
@@ -78,3 +86,5 @@ Exit status: 0 done, 1 no node answers there (or it refused), 2 bad usage.
 export const statusCommand = controlCommand('status');
 export const standbyCommand = controlCommand('standby');
 export const takeoverCommand = controlCommand('takeover');
+export const reloadCommand = controlCommand('reload');
+export const stopCommand = controlCommand('stop');

@@ -1,17 +1,19 @@
 // `lvs-ha start`: this machine as one director of the pair, in the
-// foreground: Heartbeat's membership and hand-over with the peer (real
-// Heartbeat 3.0.6 or lvs-ha), and the haresources groups it holds (the VIP,
-// ldirectord as the Director, other resource scripts). SIGTERM or SIGINT
-// leave the cluster as Heartbeat's shutdown does (resources released, the
-// peer told); SIGUSR1 is hb_standby, SIGUSR2 hb_takeover.
+// foreground (@lvs-ha/cluster's ClusterNode, wired to the control socket
+// and to signals). The control socket is taken first and the node built
+// and joined only then: a second `lvs-ha start` on the machine stops before
+// it has done anything. SIGTERM or SIGINT leave the cluster as Heartbeat's
+// shutdown does (resources released, however long that takes, then the
+// peer told; a second signal does not cut it short); SIGHUP reloads
+// ldirectord.cf; SIGUSR1 is hb_standby, SIGUSR2 hb_takeover.
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ClusterNode } from '@lvs-ha/cluster';
 import { loadConfigDir } from '@lvs-ha/ha-config';
 import type { CliCommand } from '../cli-main.js';
-import { type ControlAnswer, DEFAULT_CONTROL_SOCKET, serveControl } from '../control.js';
+import { type ControlAnswer, type ControlRequest, DEFAULT_CONTROL_SOCKET, serveControl } from '../control.js';
 
-const HELP = `usage: lvs-ha start [--config-dir DIR] [--node NAME]
+const HELP = `usage: lvs-ha start [--config-dir DIR] [--node NAME] [--control PATH] [--script-timeout SECONDS]
 
 Runs this machine as a director of the pair described by DIR (default
 /etc/ha.d): ha.cf and authkeys for Heartbeat's membership (wire-compatible
@@ -19,22 +21,39 @@ with Heartbeat 3.0.6, so the peer may be a real Heartbeat), haresources for
 what this node holds: an IPaddr/IPaddr2 VIP (brought up and announced),
 ldirectord (checks and the IPVS table, as 'lvs-ha director'), or any script
 in DIR/resource.d or /etc/init.d. Runs in the foreground, one line per event.
-SIGTERM/SIGINT: release the resources and leave; SIGUSR1: give our resources
-to the peer (hb_standby); SIGUSR2: take the peer's (hb_takeover). 'lvs-ha
-status', 'lvs-ha standby' and 'lvs-ha takeover' ask it through its control
-socket.
-Exit status: 0 stopped, 1 the configuration cannot be used or another node
-runs on the control socket, 2 bad usage.
+SIGTERM/SIGINT: release the resources and leave; SIGHUP: reload
+ldirectord.cf; SIGUSR1: give our resources to the peer (hb_standby);
+SIGUSR2: take the peer's (hb_takeover). 'lvs-ha status', 'standby',
+'takeover', 'reload' and 'stop' ask it through its control socket.
+Exit status: 0 stopped, 1 the configuration cannot be used, another node
+runs on the control socket, or the node failed (its VIPs were taken down
+first), 2 bad usage.
 
-  --config-dir DIR   Heartbeat's configuration directory (default /etc/ha.d)
-  --node NAME        this node's name in ha.cf (default: the host name)
-  --control PATH     the control socket (default ${DEFAULT_CONTROL_SOCKET})
+  --config-dir DIR          Heartbeat's configuration directory (default /etc/ha.d)
+  --node NAME               this node's name in ha.cf (default: the host name)
+  --control PATH            the control socket (default ${DEFAULT_CONTROL_SOCKET})
+  --script-timeout SECONDS  how long a resource script may run before it is
+                            killed and counts as failed (default 60)
 `;
+
+/** For the fail-safety tests: the main thread does nothing else for `ms`, as a hung one would. */
+function blockMainThread(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    // busy: no timer, no I/O, no message from the membership thread is handled
+  }
+}
 
 export const startCommand: CliCommand = {
   summary: 'run this machine as a director of the pair (Heartbeat, VIP, ldirectord)',
   async run(args, io) {
-    let values: { 'config-dir'?: string; node?: string; control?: string; help?: boolean };
+    let values: {
+      'config-dir'?: string;
+      node?: string;
+      control?: string;
+      'script-timeout'?: string;
+      help?: boolean;
+    };
     try {
       ({ values } = parseArgs({
         args: [...args],
@@ -42,10 +61,14 @@ export const startCommand: CliCommand = {
           'config-dir': { type: 'string' },
           node: { type: 'string' },
           control: { type: 'string' },
+          'script-timeout': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
         strict: true,
       }));
+      const t = values['script-timeout'];
+      if (t !== undefined && !(Number(t) > 0 && Number(t) <= 86_400))
+        throw new Error(`--script-timeout needs seconds from 0 to 86400, got ${t}`);
     } catch (e) {
       io.stderr(`lvs-ha start: ${(e as Error).message}\n${HELP}`);
       return 2;
@@ -57,64 +80,97 @@ export const startCommand: CliCommand = {
     const dir = values['config-dir'] ?? '/etc/ha.d';
     const config = await loadConfigDir(dir);
     for (const p of config.problems) io.stderr(`${p.severity}: ${p.message}\n`);
-    let node: ClusterNode;
-    try {
-      node = new ClusterNode({ config, node: values.node ?? hostname() });
-    } catch (e) {
-      io.stderr(`lvs-ha start: ${(e as Error).message}\n`);
-      return 1;
-    }
-    node.on('log', (line) => io.stdout(`${line}\n`));
-    // the control socket first: a second node on this machine stops here, before it joins
+    const faults = process.env.LVS_HA_FAULT_INJECTION === '1';
+    let node: ClusterNode | undefined;
+    let stop: () => void = () => {};
+    const answer = async (req: ControlRequest): Promise<ControlAnswer> => {
+      if (!node) return { ok: false, error: 'starting' };
+      switch (req.op) {
+        case 'status':
+          return { ok: true, status: node.status() };
+        case 'standby':
+          node.standby('all');
+          return { ok: true };
+        case 'takeover':
+          node.takeover('all');
+          return { ok: true };
+        case 'reload':
+          return { ok: true, result: await node.reload() };
+        case 'stop':
+          setImmediate(stop);
+          return { ok: true };
+        case 'fault':
+          if (!faults)
+            return { ok: false, error: 'fault injection is off (LVS_HA_FAULT_INJECTION=1 turns it on)' };
+          if (req.fault === 'kill-heartbeat-thread') node.crashHeartbeatThread();
+          else setTimeout(() => blockMainThread(req.ms), 50);
+          return { ok: true };
+      }
+    };
+    // The control socket first: a second node on this machine stops here, before anything is built.
     let control: { close(): Promise<void> };
     try {
-      control = await serveControl(
-        values.control ?? DEFAULT_CONTROL_SOCKET,
-        async (req): Promise<ControlAnswer> => {
-          if (req.op === 'status') return { ok: true, status: node.status() };
-          if (req.op === 'standby') node.heartbeat.standby('all');
-          else node.heartbeat.takeover('all');
-          return { ok: true };
-        },
-      );
+      control = await serveControl(values.control ?? DEFAULT_CONTROL_SOCKET, answer);
     } catch (e) {
       io.stderr(`lvs-ha start: ${(e as Error).message}\n`);
       return 1;
     }
     try {
-      await node.start();
+      const t = values['script-timeout'];
+      node = new ClusterNode({
+        config,
+        node: values.node ?? hostname(),
+        ...(t !== undefined && { scriptTimeout: Number(t) }),
+      });
     } catch (e) {
       io.stderr(`lvs-ha start: ${(e as Error).message}\n`);
-      await node.stop({ graceful: false }).catch(() => {});
       await control.close();
       return 1;
     }
+    const running = node;
+    running.on('log', (line) => io.stdout(`${line}\n`));
     return new Promise<number>((resolve) => {
-      const standby = () => node.heartbeat.standby('all');
-      const takeover = () => node.heartbeat.takeover('all');
-      const stop = () => {
+      let done = false;
+      const finish = (code: number) => {
+        if (done) return;
+        done = true;
         for (const [sig, fn] of handlers) process.off(sig, fn);
-        void node
-          .stop({ graceful: true })
-          .finally(() => control.close())
-          .then(
-            () => {
-              io.stdout('stopped\n');
-              resolve(0);
-            },
-            (e: unknown) => {
-              io.stderr(`lvs-ha start: ${(e as Error).message}\n`);
-              resolve(1);
-            },
-          );
+        void control.close().then(() => resolve(code));
       };
+      stop = () => {
+        void running.stop({ graceful: true }).then(
+          () => {
+            io.stdout('stopped\n');
+            finish(0);
+          },
+          (e: unknown) => {
+            io.stderr(`lvs-ha start: ${(e as Error).message}\n`);
+            finish(1);
+          },
+        );
+      };
+      const reload = () => void running.reload().catch(() => undefined);
+      const standby = () => running.standby('all');
+      const takeover = () => running.takeover('all');
       const handlers: [NodeJS.Signals, () => void][] = [
         ['SIGTERM', stop],
         ['SIGINT', stop],
+        ['SIGHUP', reload],
         ['SIGUSR1', standby],
         ['SIGUSR2', takeover],
       ];
       for (const [sig, fn] of handlers) process.on(sig, fn);
+      running.on('failed', (reason) => {
+        io.stderr(`lvs-ha start: ${reason}\n`);
+        finish(1);
+        // fail-stop: the process ends even if something still holds the event loop
+        setTimeout(() => process.exit(1), 1000);
+      });
+      running.start().catch(async (e: unknown) => {
+        io.stderr(`lvs-ha start: ${(e as Error).message}\n`);
+        await running.stop({ graceful: false }).catch(() => {});
+        finish(1);
+      });
     });
   },
 };
