@@ -1,7 +1,10 @@
 // Bringing a VIP up and down: what Heartbeat's IPaddr2 does with `ip addr`,
 // done over rtnetlink. Everything is checked before anything is sent, so
 // bad input or a missing interface changes nothing.
+
+import { addressFamily } from '@lvs-ha/ip';
 import { NLM_F } from '@lvs-ha/netlink-frame';
+import { EACCES, EADDRNOTAVAIL, EEXIST, ENODEV, EPERM, errnoName } from '@lvs-ha/sys';
 import {
   InvalidArgumentError,
   NetlinkError,
@@ -19,13 +22,10 @@ import {
   prefixContains,
   validateInterfaceName,
 } from './ip.js';
-import { EACCES, EADDRNOTAVAIL, EEXIST, ENODEV, EPERM, errnoName } from './libc.js';
 import type { NetnsOption } from './netns.js';
 import { formatMac } from './packets.js';
 import {
   type AddressMessage,
-  AF_INET,
-  AF_INET6,
   decodeAddressMessage,
   decodeLinkMessage,
   encodeAddressMessage,
@@ -123,7 +123,7 @@ export function toAddress(a: AddressMessage, links: Map<number, string>): Addres
 
 async function dumpAddresses(rtnl: Rtnl, links: Link[], family?: IpFamily): Promise<Address[]> {
   const req = new Uint8Array(8);
-  req[0] = family === 4 ? AF_INET : family === 6 ? AF_INET6 : 0;
+  req[0] = family === undefined ? 0 : addressFamily(family); // 0: AF_UNSPEC, both
   const msgs = await rtnl.request(RTM.GETADDR, NLM_F.DUMP, req).catch((e) => refusal(e, 'listing addresses'));
   const names = new Map(links.map((l) => [l.index, l.name]));
   const out: Address[] = [];

@@ -26,13 +26,13 @@ export class VipError extends Error {
   }
 }
 
-/** Text that is not an IPv4/IPv6 address, prefix length, or VIP spec. */
+/** Text that is not an IPv4/IPv6 address, prefix length, or VIP spec (@lvs-ha/ip's error re-raised as this one). */
 export class InvalidAddressError extends VipError {
   override name = 'InvalidAddressError';
   /** The text as given. */
   readonly input: string;
-  constructor(input: string, why: string) {
-    super('INVALID_ADDRESS', `"${input}" is not a valid address: ${why}`);
+  constructor(input: string, why: string, options?: { cause?: unknown }) {
+    super('INVALID_ADDRESS', `"${input}" is not a valid address: ${why}`, options);
     this.input = input;
   }
 }

@@ -1,4 +1,7 @@
 // The framing lives in @lvs-ha/netlink-frame; these names stay public here as before.
+
+// The address families are @lvs-ha/ip's; these names stay public here as before.
+export { AF_INET, AF_INET6 } from '@lvs-ha/ip';
 export {
   type Attribute,
   encodeAttributes,
@@ -85,8 +88,6 @@ export {
 } from './packets.js';
 export {
   type AddressMessage,
-  AF_INET,
-  AF_INET6,
   decodeAddressMessage,
   decodeAttributes,
   decodeErrorMessage,

@@ -1,151 +1,53 @@
-// IP address text <-> bytes, prefixes, and Heartbeat's VIP spec
-// ("12.3.4.50/32/eth0"). Pure: no I/O.
-import { isIPv4, isIPv6 } from 'node:net';
+// Addresses are @lvs-ha/ip's; here they throw this package's errors, and
+// Heartbeat's VIP spec ("12.3.4.50/32/eth0") and interface names, which are
+// Heartbeat's and Linux's rather than IP's, are read. Pure: no I/O.
+
+import type { IpAddress, IpFamily, IpPrefix } from '@lvs-ha/ip';
+import * as ip from '@lvs-ha/ip';
 import { InvalidAddressError, InvalidArgumentError } from './errors.js';
 
-export type IpFamily = 4 | 6;
+export type { IpAddress, IpFamily, IpPrefix } from '@lvs-ha/ip';
+// It cannot fail: @lvs-ha/ip's as it is.
+export { prefixContains } from '@lvs-ha/ip';
 
-/** An IPv4 or IPv6 address: its bytes (network order) and canonical text. */
-export interface IpAddress {
-  family: IpFamily;
-  /** 4 or 16 bytes, network order. */
-  bytes: Uint8Array;
-  /** Canonical text (IPv6 per RFC 5952: lower case, longest zero run as ::). */
-  text: string;
+/** @lvs-ha/ip's InvalidAddressError as this package's (a VipError): same input, same sentence. */
+function asVipError<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ip.InvalidAddressError) throw new InvalidAddressError(e.input, e.reason, { cause: e });
+    throw e;
+  }
 }
 
 /** Parses a literal IPv4 or IPv6 address (no prefix, no zone). */
 export function parseIp(text: string): IpAddress {
-  if (typeof text !== 'string') throw new InvalidAddressError(String(text), 'not a string');
-  const t = text.trim();
-  if (t === '') throw new InvalidAddressError(text, 'empty');
-  if (t.includes('%'))
-    throw new InvalidAddressError(text, 'zone indexes (%eth0) are not accepted; name the interface');
-  if (isIPv4(t)) {
-    const bytes = Uint8Array.from(t.split('.').map(Number));
-    return { family: 4, bytes, text: formatIp(bytes) };
-  }
-  if (isIPv6(t)) {
-    const bytes = ipv6Bytes(t);
-    return { family: 6, bytes, text: formatIp(bytes) };
-  }
-  if (/^[\d.]+$/.test(t)) throw new InvalidAddressError(text, 'not four numbers 0-255 separated by dots');
-  if (t.includes(':')) throw new InvalidAddressError(text, 'not a valid IPv6 address');
-  throw new InvalidAddressError(text, 'neither IPv4 (192.0.2.50) nor IPv6 (2001:db8::50)');
+  return asVipError(() => ip.parseIp(text));
 }
 
-function ipv6Bytes(t: string): Uint8Array {
-  const out = new Uint8Array(16);
-  let text = t;
-  // An embedded IPv4 tail (::ffff:192.0.2.1) becomes two hex groups.
-  const lastColon = text.lastIndexOf(':');
-  const tail = text.slice(lastColon + 1);
-  if (tail.includes('.')) {
-    const b = tail.split('.').map(Number) as [number, number, number, number];
-    text = `${text.slice(0, lastColon + 1)}${((b[0] << 8) | b[1]).toString(16)}:${((b[2] << 8) | b[3]).toString(16)}`;
-  }
-  const [head, rest] = text.split('::') as [string, string | undefined];
-  const headGroups = head === '' ? [] : head.split(':');
-  const tailGroups = rest === undefined || rest === '' ? [] : rest.split(':');
-  const groups =
-    rest === undefined
-      ? headGroups
-      : [...headGroups, ...new Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
-  groups.forEach((g, i) => {
-    const v = Number.parseInt(g, 16);
-    out[i * 2] = v >> 8;
-    out[i * 2 + 1] = v & 0xff;
-  });
-  return out;
-}
-
-/** Canonical text of 4 or 16 address bytes. */
+/** Canonical text of 4 or 16 address bytes (RFC 5952, as `ip addr` prints it). */
 export function formatIp(bytes: Uint8Array): string {
-  if (bytes.length === 4) return Array.from(bytes).join('.');
-  if (bytes.length !== 16)
-    throw new InvalidAddressError(`<${bytes.length} bytes>`, 'an address has 4 or 16 bytes');
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
-  // RFC 5952: compress the longest run (>= 2) of zero groups, the first on a tie.
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
-}
-
-/** An address with its prefix length, as `ip addr` shows it. */
-export interface IpPrefix {
-  address: IpAddress;
-  prefixLength: number;
+  return asVipError(() => ip.formatIp(bytes));
 }
 
 /** Parses "192.0.2.50/24", "2001:db8::50/64", or a bare address (full-length prefix). */
 export function parsePrefix(text: string, defaultPrefixLength?: number): IpPrefix {
-  const slash = text.indexOf('/');
-  const address = parseIp(slash < 0 ? text : text.slice(0, slash));
-  const max = address.family === 4 ? 32 : 128;
-  if (slash < 0) return { address, prefixLength: defaultPrefixLength ?? max };
-  return { address, prefixLength: parsePrefixLength(text.slice(slash + 1), address.family, text) };
+  return asVipError(() => ip.parsePrefix(text, defaultPrefixLength));
 }
 
 /** A prefix length "24", or for IPv4 a dotted netmask "255.255.255.0" (IPaddr accepted both). */
 export function parsePrefixLength(text: string, family: IpFamily, whole = text): number {
-  const max = family === 4 ? 32 : 128;
-  if (/^\d{1,3}$/.test(text)) {
-    const n = Number(text);
-    if (n > max) throw new InvalidAddressError(whole, `prefix length ${n} is more than ${max}`);
-    return n;
-  }
-  if (family === 4 && isIPv4(text)) {
-    const b = text.split('.').map(Number);
-    const v = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-    const len = 32 - Math.log2((~v >>> 0) + 1);
-    if (!Number.isInteger(len)) throw new InvalidAddressError(whole, `netmask ${text} is not contiguous`);
-    return len;
-  }
-  throw new InvalidAddressError(whole, `"${text}" is not a prefix length 0-${max}`);
-}
-
-/** True when `address` lies inside `network`/`prefixLength` (same family). */
-export function prefixContains(network: IpAddress, prefixLength: number, address: IpAddress): boolean {
-  if (network.family !== address.family) return false;
-  let bits = prefixLength;
-  for (let i = 0; i < network.bytes.length && bits > 0; i++, bits -= 8) {
-    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-    if ((network.bytes[i]! & mask) !== (address.bytes[i]! & mask)) return false;
-  }
-  return true;
+  return asVipError(() => ip.parsePrefixLength(text, family, whole));
 }
 
 /** The IPv4 broadcast address of address/prefixLength (all host bits set). */
 export function ipv4Broadcast(address: IpAddress, prefixLength: number): IpAddress {
-  if (address.family !== 4) throw new InvalidAddressError(address.text, 'broadcast addresses are IPv4 only');
-  const bytes = Uint8Array.from(address.bytes);
-  for (let bit = prefixLength; bit < 32; bit++) bytes[bit >> 3]! |= 0x80 >> (bit & 7);
-  return { family: 4, bytes, text: formatIp(bytes) };
+  return asVipError(() => ip.ipv4Broadcast(address, prefixLength));
 }
 
 /** The solicited-node multicast group of an IPv6 address (ff02::1:ffXX:XXXX). */
 export function solicitedNodeMulticast(address: IpAddress): IpAddress {
-  const bytes = new Uint8Array(16);
-  bytes.set([0xff, 0x02], 0);
-  bytes.set([0x00, 0x01, 0xff], 10);
-  bytes.set(address.bytes.subarray(13), 13);
-  return { family: 6, bytes, text: formatIp(bytes) };
+  return asVipError(() => ip.solicitedNodeMulticast(address));
 }
 
 /**

@@ -3,8 +3,9 @@
 // setns(2), creates the socket, and comes straight back. A socket stays in
 // the namespace it was created in, so everything after works as usual.
 // Synchronous on purpose: no other JavaScript runs while the thread is away.
+
+import { CLONE_NEWNET, EACCES, ENOENT, EPERM, errnoName, libc, O_CLOEXEC, O_RDONLY } from '@lvs-ha/sys';
 import { NoSuchNetnsError, PermissionDeniedError, VipError } from './errors.js';
-import { CLONE_NEWNET, EACCES, ENOENT, EPERM, errnoName, libc, O_CLOEXEC, O_RDONLY } from './libc.js';
 
 export interface NetnsOption {
   /**

@@ -2,13 +2,6 @@
 // read them without blocking. The frames themselves come from packets.ts.
 import { endianness } from 'node:os';
 import {
-  InvalidArgumentError,
-  NoSuchInterfaceError,
-  PacketSocketError,
-  PermissionDeniedError,
-} from './errors.js';
-import { validateInterfaceName } from './ip.js';
-import {
   AF_PACKET,
   EACCES,
   EAGAIN,
@@ -20,7 +13,14 @@ import {
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
   SOCK_RAW,
-} from './libc.js';
+} from '@lvs-ha/sys';
+import {
+  InvalidArgumentError,
+  NoSuchInterfaceError,
+  PacketSocketError,
+  PermissionDeniedError,
+} from './errors.js';
+import { validateInterfaceName } from './ip.js';
 import { inNetns, type NetnsOption } from './netns.js';
 
 const LE = endianness() === 'LE';

@@ -3,6 +3,7 @@
 // itself is @lvs-ha/netlink-frame's. Pure: bytes in, typed values out.
 // Netlink is in host byte order; every multi-byte field here follows the machine's.
 import { endianness } from 'node:os';
+import { addressFamily, type IpAddress, type IpFamily, ipFamily, ipFromBytes } from '@lvs-ha/ip';
 import * as frame from '@lvs-ha/netlink-frame';
 import {
   type Attribute,
@@ -13,7 +14,6 @@ import {
   NLM_F,
 } from '@lvs-ha/netlink-frame';
 import { asDecodeError, DecodeError, InvalidArgumentError } from './errors.js';
-import { formatIp, type IpAddress, type IpFamily } from './ip.js';
 
 const LE = endianness() === 'LE';
 
@@ -72,8 +72,6 @@ export const IFF = {
 } as const;
 export const RT_SCOPE = { universe: 0, site: 200, link: 253, host: 254, nowhere: 255 } as const;
 export type ScopeName = keyof typeof RT_SCOPE;
-export const AF_INET = 2;
-export const AF_INET6 = 10;
 export const AF_UNSPEC = 0;
 
 // The framing's decoders throw NetlinkDecodeError; this package's callers get its own DecodeError.
@@ -168,7 +166,7 @@ export function encodeAddressMessage(msg: AddressMessage): Uint8Array {
   const attrBytes = encodeAttributes(attrs);
   const out = new Uint8Array(IFADDRMSG + attrBytes.length);
   const dv = view(out);
-  out[0] = msg.family === 4 ? AF_INET : AF_INET6;
+  out[0] = addressFamily(msg.family);
   out[1] = msg.prefixLength;
   out[2] = msg.flags & 0xff;
   out[3] = msg.scope;
@@ -180,9 +178,8 @@ export function encodeAddressMessage(msg: AddressMessage): Uint8Array {
 export function decodeAddressMessage(payload: Uint8Array): AddressMessage {
   if (payload.length < IFADDRMSG) throw new DecodeError('ifaddrmsg shorter than 8 bytes', 0);
   const af = payload[0]!;
-  if (af !== AF_INET && af !== AF_INET6)
-    throw new DecodeError(`address family ${af} is not AF_INET/AF_INET6`, 0);
-  const family: IpFamily = af === AF_INET ? 4 : 6;
+  const family = ipFamily(af);
+  if (family === undefined) throw new DecodeError(`address family ${af} is not AF_INET/AF_INET6`, 0);
   const msg: AddressMessage = {
     family,
     prefixLength: payload[1]!,
@@ -192,8 +189,7 @@ export function decodeAddressMessage(payload: Uint8Array): AddressMessage {
   };
   const ip = (v: Uint8Array, what: string): IpAddress => {
     if (v.length !== (family === 4 ? 4 : 16)) throw new DecodeError(`${what} has ${v.length} bytes`, 0);
-    const bytes = Uint8Array.from(v);
-    return { family, bytes, text: formatIp(bytes) };
+    return ipFromBytes(v);
   };
   for (const a of decodeAttributes(payload, IFADDRMSG)) {
     switch (a.type) {

@@ -7,18 +7,19 @@
 // overrun (ENOBUFS) is survivable by design: the kernel dropped some
 // notifications, so we re-read the whole state with a dump and carry on.
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { NLMSG } from '@lvs-ha/netlink-frame';
-import { type Address, type Link, listAddresses, listLinks, toAddress } from './addresses.js';
-import { PermissionDeniedError, VipError } from './errors.js';
-import { type IpAddress, parseIp, parseVipSpec, validateInterfaceName } from './ip.js';
 import {
   AF_NETLINK,
   EACCES,
+  EAGAIN,
+  EINTR,
+  ENOBUFS,
   EPERM,
   errnoName,
+  koffiPath,
+  LIBC_PROTOTYPES,
   libc,
   NETLINK_ADD_MEMBERSHIP,
   NETLINK_ROUTE,
@@ -28,7 +29,10 @@ import {
   SOCK_RAW,
   SOL_NETLINK,
   SOL_SOCKET,
-} from './libc.js';
+} from '@lvs-ha/sys';
+import { type Address, type Link, listAddresses, listLinks, toAddress } from './addresses.js';
+import { PermissionDeniedError, VipError } from './errors.js';
+import { type IpAddress, parseIp, parseVipSpec, validateInterfaceName } from './ip.js';
 import { inNetns, type NetnsOption } from './netns.js';
 import {
   decodeAddressMessage,
@@ -41,14 +45,18 @@ import {
 
 const LE = endianness() === 'LE';
 
-// Runs in the worker. Plain JavaScript (CommonJS) so it needs no build step.
+// Runs in the worker. An evaluated CommonJS source on purpose, not a module
+// started with @lvs-ha/sys's startWorker: it needs no build step and no tsx,
+// so it starts the same from the sources as from dist, quickly (it is
+// restarted whenever it dies), and loads nothing but koffi. It binds the
+// three calls it makes from @lvs-ha/sys's own prototypes, which it is sent.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const koffi = require(workerData.koffi);
 const lib = koffi.load('libc.so.6');
-const poll = lib.func('int poll(_Inout_ void *, unsigned long, int)');
-const recv = lib.func('long recv(int, _Out_ void *, size_t, int)');
-const close = lib.func('int close(int)');
+const poll = lib.func(workerData.prototypes.poll);
+const recv = lib.func(workerData.prototypes.recv);
+const close = lib.func(workerData.prototypes.close);
 const { fd, stop, le, errno: E } = workerData;
 const pfd = new DataView(new ArrayBuffer(8));
 pfd.setInt32(0, fd, le);
@@ -216,21 +224,17 @@ export class VipWatcher extends EventEmitter {
   }
 
   private startWorker(): void {
-    const require = createRequire(import.meta.url);
-    const { constants } = require('node:os') as typeof import('node:os');
+    const { poll, recv, close } = LIBC_PROTOTYPES;
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: {
         fd: this.fd,
         stop: this.stop,
         le: LE,
-        koffi: require.resolve('koffi'),
+        koffi: koffiPath(),
+        prototypes: { poll, recv, close },
         closeOnExit: false,
-        errno: {
-          EINTR: constants.errno.EINTR,
-          EAGAIN: constants.errno.EAGAIN,
-          ENOBUFS: constants.errno.ENOBUFS,
-        },
+        errno: { EINTR, EAGAIN, ENOBUFS },
       },
     });
     this.worker = worker;
