@@ -14,10 +14,9 @@
 // builds a connection: about half the kernel work of a connect and nothing
 // for the real server's application to accept or log. Needs CAP_NET_RAW;
 // without it the check is a full connect.
-import type { CheckReason, CheckResult, CheckTarget } from './check.js';
+
+import { AF_INET, AF_INET6 } from '@lvs-ha/ip';
 import {
-  AF_INET,
-  AF_INET6,
   EAGAIN,
   EINPROGRESS,
   EPOLL_CLOEXEC,
@@ -47,7 +46,8 @@ import {
   SOCK_RAW,
   SOCK_STREAM,
   SOL_SOCKET,
-} from './libc.js';
+} from '@lvs-ha/sys';
+import type { CheckReason, CheckResult, CheckTarget } from './check.js';
 
 const MAX_EVENTS = 1024;
 const PEER_CACHE_LIMIT = 100_000;
@@ -799,9 +799,8 @@ let shared: Connector | string | undefined;
 /** The process's Connector, or why there is none (no koffi or glibc: connect checks use net.Socket). */
 export function connector(): Connector | string {
   if (shared === undefined) {
-    const c = libc();
     try {
-      shared = typeof c === 'string' ? c : new Connector(c);
+      shared = new Connector(libc()); // LibcUnavailableError's message says why not
     } catch (e) {
       shared = (e as Error).message;
     }

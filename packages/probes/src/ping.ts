@@ -18,19 +18,20 @@
 import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import type { CheckResult } from './check.js';
+import { AF_INET, AF_INET6 } from '@lvs-ha/ip';
 import {
-  AF_INET,
-  AF_INET6,
   EACCES,
   EPERM,
   errnoName,
   IPPROTO_ICMP,
   IPPROTO_ICMPV6,
+  type Libc,
+  LibcUnavailableError,
   libc,
   SOCK_CLOEXEC,
   SOCK_DGRAM,
-} from './libc.js';
+} from '@lvs-ha/sys';
+import type { CheckResult } from './check.js';
 
 export interface PingOptions {
   /** Seconds to wait for each reply (ldirectord: checktimeout, default 5). */
@@ -63,8 +64,13 @@ function canonical(host: string): string {
 }
 
 function openIcmpFd(family: Family): { fd: number } | { errno: number; message: string } {
-  const c = libc();
-  if (typeof c === 'string') return { errno: -1, message: c };
+  let c: Libc;
+  try {
+    c = libc();
+  } catch (e) {
+    if (e instanceof LibcUnavailableError) return { errno: -1, message: e.message };
+    throw e;
+  }
   const fd = c.socket(
     family === 4 ? AF_INET : AF_INET6,
     SOCK_DGRAM | SOCK_CLOEXEC,

@@ -2,25 +2,10 @@
 // checks a second at most (half of that is kernel work in connect() and
 // close()); a pool of worker threads multiplies it. The Monitor keeps the
 // schedule and the state; the threads only run checks.
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '@lvs-ha/sys';
 import type { CheckResult, CheckTarget } from './check.js';
 import type { CheckSpec } from './dispatch.js';
-
-/**
- * A worker running the TypeScript source (development and tests only; dist
- * has the built check-worker.js): tsx's ESM hooks registered first.
- */
-function tsWorker(url: URL): Worker {
-  const require = createRequire(import.meta.url);
-  const api = pathToFileURL(
-    join(dirname(require.resolve('tsx/package.json')), 'dist/esm/api/index.mjs'),
-  ).href;
-  const code = `import(${JSON.stringify(api)}).then((t) => { t.register(); return import(${JSON.stringify(url.href)}); });`;
-  return new Worker(code, { eval: true });
-}
 
 type Pending = {
   resolve: (r: CheckResult) => void;
@@ -40,9 +25,8 @@ export class CheckPool {
   constructor(threads: number) {
     const here = import.meta.url;
     // From the sources (tests, tsx) the worker is TypeScript; from dist it is the built entry.
-    const ts = here.endsWith('.ts');
-    const url = new URL(ts ? './check-worker.ts' : './check-worker.js', here);
-    this.spawn = () => (ts ? tsWorker(url) : new Worker(url));
+    const url = new URL(here.endsWith('.ts') ? './check-worker.ts' : './check-worker.js', here);
+    this.spawn = () => startWorker(url);
     for (let i = 0; i < threads; i++) {
       this.workers.push(this.start(i));
       this.outbox.push([]);
