@@ -1,5 +1,6 @@
 // The typed view of IPVS objects (what users write and read) and its
 // conversion to and from the raw attribute objects of the codec. Pure.
+import { ipv4Netmask } from '@lvs-ha/ip';
 import { InvalidArgumentError } from './errors.js';
 import {
   AF_INET,
@@ -287,9 +288,7 @@ function encodeNetmask(family: Family, netmask: string | number | undefined): Ui
     if (typeof netmask === 'number') {
       if (!Number.isInteger(netmask) || netmask < 0 || netmask > 32)
         throw new InvalidArgumentError('netmask', `prefix length ${netmask} is not 0..32`);
-      const m = netmask === 0 ? 0 : (0xffffffff << (32 - netmask)) >>> 0;
-      new DataView(out.buffer).setUint32(0, m, false);
-      return out;
+      return ipv4Netmask(netmask).bytes;
     }
     const p = parseAddress(netmask, 'netmask');
     if (p.family !== 'inet') throw new InvalidArgumentError('netmask', `"${netmask}" is not an IPv4 netmask`);
