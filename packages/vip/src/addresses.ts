@@ -192,17 +192,20 @@ interface Resolved {
   nodad: boolean;
 }
 
+/** A VIP spec ("12.3.4.50/32/eth0") as the request it names (only the parts it gives). */
+export function requestOfSpec(spec: string): VipRequest {
+  const s = parseVipSpec(spec);
+  return {
+    address: s.address,
+    ...(s.prefixLength !== undefined && { prefixLength: s.prefixLength }),
+    ...(s.interface !== undefined && { interface: s.interface }),
+    ...(s.label !== undefined && { label: s.label }),
+    ...(s.broadcast !== undefined && { broadcast: s.broadcast.text }),
+  };
+}
+
 function normalise(req: VipRequest | string): VipRequest {
-  if (typeof req === 'string') {
-    const s = parseVipSpec(req);
-    return {
-      address: s.address,
-      ...(s.prefixLength !== undefined && { prefixLength: s.prefixLength }),
-      ...(s.interface !== undefined && { interface: s.interface }),
-      ...(s.label !== undefined && { label: s.label }),
-      ...(s.broadcast !== undefined && { broadcast: s.broadcast.text }),
-    };
-  }
+  if (typeof req === 'string') return requestOfSpec(req);
   if (req === null || typeof req !== 'object')
     throw new InvalidArgumentError('VIP', 'expected a spec string or an object');
   return req;

@@ -7,12 +7,13 @@ import {
   findInterfaceFor,
   listAddresses,
   removeAddress,
+  requestOfSpec,
   type VipRequest,
 } from './addresses.js';
 import { type AnnounceOptions, type AnnounceResult, announce } from './announce.js';
 import { AddressInUseError } from './errors.js';
 import { type ProbeResult, probeAddress } from './guard.js';
-import { parseIp, parseVipSpec } from './ip.js';
+import { parseIp } from './ip.js';
 import type { NetnsOption } from './netns.js';
 
 export interface TakeOverOptions extends NetnsOption {
@@ -35,19 +36,7 @@ export async function takeOver(
   vip: VipRequest | string,
   options: TakeOverOptions = {},
 ): Promise<TakeOverResult> {
-  let req: VipRequest =
-    typeof vip === 'string'
-      ? (() => {
-          const s = parseVipSpec(vip);
-          return {
-            address: s.address,
-            ...(s.prefixLength !== undefined && { prefixLength: s.prefixLength }),
-            ...(s.interface !== undefined && { interface: s.interface }),
-            ...(s.label !== undefined && { label: s.label }),
-            ...(s.broadcast !== undefined && { broadcast: s.broadcast.text }),
-          };
-        })()
-      : vip;
+  let req: VipRequest = typeof vip === 'string' ? requestOfSpec(vip) : vip;
   const ns = options.netns ? { netns: options.netns } : {};
   const address = (typeof req.address === 'string' ? parseIp(req.address) : req.address).text;
   if (req.interface === undefined) {
