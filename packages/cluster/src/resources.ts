@@ -300,13 +300,14 @@ export class ResourceRunner {
     const path = await firstExisting(candidates);
     if (!path) throw new ResourceError('NO_SCRIPT', `no script ${candidates.join(' or ')}`);
     const timeout = this.o.scriptTimeoutMs ?? 60_000;
+    const command = [path, ...args, op].join(' ');
     const out = await new Promise<string>((resolve, reject) =>
       // SIGKILL: a script that hangs may also ignore SIGTERM
       execFile(path, [...args, op], { timeout, killSignal: 'SIGKILL' }, (err, stdout) => {
         if (!err) resolve(stdout);
         else if (err.killed)
-          reject(new ResourceError('SCRIPT', `${path} ${op} did not finish in ${timeout} ms (killed)`));
-        else reject(new ResourceError('SCRIPT', `${path} ${op} exited with ${err.code ?? err.signal}`));
+          reject(new ResourceError('SCRIPT', `${command} did not finish in ${timeout} ms (killed)`));
+        else reject(new ResourceError('SCRIPT', `${command} exited with ${err.code ?? err.signal}`));
       }),
     );
     if (op !== 'status') this.o.say(`${name} ${op}: done`);
