@@ -20,11 +20,11 @@
 // - a peer "returning after partition" (both thought the other dead): give
 //   everything up and join again, as Heartbeat's CauseShutdownRestart does.
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
 import type { DirectorIpvs, VirtualStatus } from '@lvs-ha/director';
 import type { ConfigDir, HaResourceGroup } from '@lvs-ha/ha-config';
 import { HeartbeatNode, haresourcesGroups, type ResourceAction, resourceKey } from '@lvs-ha/hb-proto';
 import { Ipvs } from '@lvs-ha/ipvs';
+import { libc } from '@lvs-ha/sys';
 import { listAddresses } from '@lvs-ha/vip';
 import { HeartbeatThread, type HeartbeatThreadOptions } from './heartbeat-thread.js';
 import { ResourceRunner } from './resources.js';
@@ -382,7 +382,7 @@ export class ClusterNode extends EventEmitter<Events> {
     );
     if (kinds.has('ip') || kinds.has('ldirectord')) {
       try {
-        createRequire(import.meta.url)('koffi');
+        libc();
       } catch {
         // the VIP and the checks say so themselves when they need it
       }

@@ -18,11 +18,9 @@
 // The main thread treats this thread's death the same way (ClusterNode).
 import { EventEmitter } from 'node:events';
 import { writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
 import { HeartbeatNode, type HeartbeatNodeOptions, type ResourceAction } from '@lvs-ha/hb-proto';
+import { startWorker } from '@lvs-ha/sys';
 
 /** The node's options without the resource runner (it stays on the main thread). */
 export type HeartbeatThreadOptions = Omit<HeartbeatNodeOptions, 'resources'> & {
@@ -64,20 +62,11 @@ type Events = {
 /** How often the main thread says it is alive. */
 const ALIVE_EVERY_MS = 200;
 
-/**
- * The thread: dist's heartbeat-thread.js, or from the sources (development,
- * tests) this file, after tsx's hooks are registered in the thread (a
- * worker does not inherit the --import that loaded tsx here).
- */
+/** The thread: dist's heartbeat-thread.js, or this very file when running from the sources. */
 function spawnThread(options: HeartbeatThreadOptions): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts'))
-    return new Worker(new URL('./heartbeat-thread.js', here), { workerData: options });
-  const api = pathToFileURL(
-    join(dirname(createRequire(here).resolve('tsx/package.json')), 'dist/esm/api/index.mjs'),
-  ).href;
-  const code = `import(${JSON.stringify(api)}).then((t) => { t.register(); return import(${JSON.stringify(here)}); });`;
-  return new Worker(code, { eval: true, workerData: options });
+  const here = new URL(import.meta.url);
+  const file = here.pathname.endsWith('.ts') ? here : new URL('./heartbeat-thread.js', here);
+  return startWorker(file, { workerData: options });
 }
 
 /** A HeartbeatNode running on a worker thread; `run` executes resource actions on this thread. */
