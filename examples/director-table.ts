@@ -2,7 +2,7 @@
 // converges to for each state of the real servers' health, printed as the
 // changes the Director would make on an empty table. Pure: no root, no
 // kernel, nothing changed.
-//   node --import tsx examples/lvs-ha-director-table.ts [ldirectord.cf]   (default: the seed's)
+//   node --import tsx examples/director-table.ts [ldirectord.cf]   (default: the seed's)
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeOperation, directorTable } from '@lvs-ha/director';
