@@ -53,6 +53,18 @@ export function serviceKeyOfVirtual(v: LdResolvedVirtual): ServiceKey | undefine
 
 const realKey = describeDestination;
 
+/** The real servers of a virtual as the kernel names them (brackets off, port as a number), with their configured weight. */
+export function realServersOf(
+  v: LdResolvedVirtual,
+): { address: string; port: number; weight: number; forward: 'gate' | 'masq' | 'ipip' }[] {
+  return v.reals.map((r) => ({
+    address: stripBrackets(r.address),
+    port: ldPortNumber(r.port) ?? 0,
+    weight: r.weight.value,
+    forward: r.forward,
+  }));
+}
+
 /**
  * The table for `config` given each real server's health. `current` is the
  * kernel's table now: ldirectord keeps a real server that is already there

@@ -7,9 +7,9 @@
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { LdResolvedConfig } from '@lvs-ha/ha-config';
-import { type Ipvs, type Operation, serviceId, type TableService } from '@lvs-ha/ipvs';
+import { describeService, type Ipvs, type Operation, serviceId, type TableService } from '@lvs-ha/ipvs';
 import { Monitor, type MonitorOptions, monitorFromLdirectord, type Transition } from '@lvs-ha/probes';
-import { directorTable, serviceKeyOfVirtual, type VirtualStatus } from './director-table.js';
+import { directorTable, realServersOf, serviceKeyOfVirtual, type VirtualStatus } from './director-table.js';
 
 /** What the Director needs of the IPVS binding (an `Ipvs`, or a stand-in in tests). */
 export type DirectorIpvs = Pick<Ipvs, 'getTable' | 'reconcile'>;
@@ -41,6 +41,37 @@ export interface DirectorTransition extends Transition {
   /** ldirectord's id of the virtual service (tcp:192.0.2.50:80, fwm:7). */
   virtual: string;
   real: { address: string; port: number };
+}
+
+/** One real server as `lvs-ha status` shows it: the kernel's entry beside the checks' view. */
+export interface RealServerReport {
+  address: string;
+  port: number;
+  /** What the checks say: up, down, or not decided yet. */
+  health: 'up' | 'down' | 'unchecked';
+  /** The weight the file gives it. */
+  configuredWeight: number;
+  forward: 'gate' | 'masq' | 'ipip';
+  /** Its entry in the kernel's table now (weight 0: quiescent), or undefined when it is out. */
+  kernel?: { weight: number; activeConns: number; inactiveConns: number };
+  /** The last check: ok, or why not. */
+  last?: { ok: boolean; reason?: string; detail: string; durationMs: number };
+  successes: number;
+  failures: number;
+}
+
+/** One virtual service of the file, as the kernel has it now. */
+export interface VirtualReport {
+  /** ldirectord's id (tcp:192.0.2.50:80, fwm:7). */
+  id: string;
+  /** As ipvsadm names it (192.0.2.50:80/tcp). */
+  service: string;
+  scheduler: string;
+  /** In the kernel's table at all. */
+  inKernel: boolean;
+  reals: RealServerReport[];
+  /** The fallback server, while it is in the table. */
+  fallback?: string;
 }
 
 export interface Applied {
@@ -134,6 +165,56 @@ export class Director extends EventEmitter<Events> {
   /** Where each virtual service stands after the last change of the table. */
   status(): VirtualStatus[] {
     return this.last;
+  }
+
+  /**
+   * Every virtual service of the file and its real servers: the kernel's
+   * table now (weights, connections) beside what the checks say.
+   */
+  async report(): Promise<VirtualReport[]> {
+    const config = this.config;
+    if (!config) return [];
+    const table = await this.o.ipvs.getTable();
+    const status = new Map(this.last.map((s) => [s.id, s]));
+    const out: VirtualReport[] = [];
+    for (const v of config.virtuals) {
+      const key = serviceKeyOfVirtual(v);
+      if (!key) continue;
+      const id = serviceId(key);
+      const kernel = table.find((s) => serviceId(s) === id);
+      const reals = realServersOf(v).map((r): RealServerReport => {
+        const st = this.monitor?.state(`${v.id}/${r.address}:${r.port}`);
+        const d = kernel?.destinations.find((x) => x.address === r.address && x.port === r.port);
+        return {
+          ...r,
+          configuredWeight: r.weight,
+          health: st?.up === undefined ? 'unchecked' : st.up ? 'up' : 'down',
+          ...(d && {
+            kernel: { weight: d.weight, activeConns: d.activeConns, inactiveConns: d.inactiveConns },
+          }),
+          ...(st?.last && {
+            last: {
+              ok: st.last.ok,
+              ...(st.last.reason !== undefined && { reason: st.last.reason }),
+              detail: st.last.detail.split(/\r?\n/)[0]?.slice(0, 200) ?? '',
+              durationMs: st.last.durationMs,
+            },
+          }),
+          successes: st?.successes ?? 0,
+          failures: st?.failures ?? 0,
+        };
+      });
+      const fallback = status.get(v.id)?.fallback;
+      out.push({
+        id: v.id,
+        service: describeService(key),
+        scheduler: kernel?.scheduler ?? v.scheduler.value,
+        inKernel: kernel !== undefined,
+        reals,
+        ...(fallback !== undefined && { fallback }),
+      });
+    }
+    return out;
   }
 
   /** The Monitor's view of every real server (up, last result, counts). */

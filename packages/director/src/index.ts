@@ -6,11 +6,14 @@ export {
   type DirectorIpvs,
   type DirectorOptions,
   type DirectorTransition,
+  type RealServerReport,
+  type VirtualReport,
 } from './director.js';
 export {
   type DirectorTable,
   directorTable,
   type RealHealth,
+  realServersOf,
   serviceKeyOfVirtual,
   type VirtualStatus,
 } from './director-table.js';

@@ -97,6 +97,41 @@ describe('Director', () => {
     expect(dests(await ipvs.getTable())).toEqual([`127.0.0.1:${b.port}/3`]);
   });
 
+  it('report(): the kernel entry of each real server beside what its checks say', async () => {
+    const [a, b] = [await listen(), await listen()];
+    cleanup.push(() => closed(a));
+    await closed(b); // b refuses from the start
+    const { ipvs, director, until, config } = await setup(cf(a.port, b.port));
+    cleanup.push(async () => {
+      await director.stop();
+    });
+    await director.start(config);
+    await until(async () => dests(await ipvs.getTable())?.[0] === `127.0.0.1:${a.port}/5`);
+    await until(async () => (await director.report())[0]?.reals[1]?.health === 'down');
+    const [v] = await director.report();
+    expect(v).toMatchObject({
+      id: 'tcp:192.0.2.50:80',
+      service: '192.0.2.50:80/tcp',
+      scheduler: 'wrr',
+      inKernel: true,
+    });
+    expect(v?.fallback).toBeUndefined();
+    expect(v?.reals[0]).toMatchObject({
+      address: '127.0.0.1',
+      port: a.port,
+      health: 'up',
+      configuredWeight: 5,
+      kernel: { weight: 5, activeConns: 0, inactiveConns: 0 },
+      last: { ok: true },
+    });
+    expect(v?.reals[1]).toMatchObject({
+      port: b.port,
+      health: 'down',
+      last: { ok: false, reason: 'refused' },
+    });
+    expect(v?.reals[1]?.kernel).toBeUndefined();
+  });
+
   it('leaves services it does not own alone; reload removes a virtual no longer named; stop cleans up', async () => {
     const [a, b] = [await listen(), await listen()];
     cleanup.push(
