@@ -20,7 +20,7 @@
 // - a peer "returning after partition" (both thought the other dead): give
 //   everything up and join again, as Heartbeat's CauseShutdownRestart does.
 import { EventEmitter } from 'node:events';
-import type { DirectorIpvs, VirtualStatus } from '@lvs-ha/director';
+import type { DirectorIpvs, VirtualReport, VirtualStatus } from '@lvs-ha/director';
 import type { ConfigDir, HaResourceGroup } from '@lvs-ha/ha-config';
 import { HeartbeatNode, haresourcesGroups, type ResourceAction, resourceKey } from '@lvs-ha/hb-proto';
 import { Ipvs } from '@lvs-ha/ipvs';
@@ -55,16 +55,27 @@ export interface ClusterStatus {
   node: string;
   /** This node's own status (init, up, active). */
   nodeStatus: string;
-  /** Every node of ha.cf but this one: its status (init, up, active, dead) and its links by medium. */
-  peers: { name: string; status: string; links: Record<string, string> }[];
+  /** Since when (ISO time) this node has had its status. */
+  nodeStatusSince?: string;
+  /** Every node of ha.cf but this one: its status (init, up, active, dead) since when, and its links by medium. */
+  peers: { name: string; status: string; since?: string; links: Record<string, string> }[];
   /** Which haresources groups this node holds (cl_status rscstatus: all, local, foreign, none). */
   holding: string;
   /** The hand-over's state (init, starting, stable, transition, shutdown…). */
   state: string;
+  /** Since when it has held what it holds. */
+  holdingSince?: string;
+  /** Each haresources group: whose it is (haresources' node), and whether it is held here. */
+  groups?: { key: string; owner: string; heldHere: boolean }[];
   /** The ldirectord.cf files whose Director runs here. */
   directors: string[];
   /** The VIPs up here. */
   vips: string[];
+}
+
+/** status() with the IPVS table of each running Director, as the kernel has it now, and the checks' view. */
+export interface ClusterReport extends ClusterStatus {
+  ipvs: { file: string; virtuals: VirtualReport[] }[];
 }
 
 export class ClusterNodeError extends Error {
@@ -187,8 +198,9 @@ export class ClusterNode extends EventEmitter<Events> {
     this.thread = thread;
     thread.on('status', (peer, status) => {
       const p = this.seen.peers.find((x) => x.name === peer);
-      if (p) p.status = status;
-      else if (peer === this.options.node) this.seen.nodeStatus = status;
+      const since = new Date().toISOString();
+      if (p) Object.assign(p, { status, since });
+      else if (peer === this.options.node) Object.assign(this.seen, { nodeStatus: status, nodeStatusSince: since });
       this.say(`node ${peer} ${status}`);
     });
     thread.on('link', (peer, medium, status) => {
@@ -198,6 +210,7 @@ export class ClusterNode extends EventEmitter<Events> {
     });
     thread.on('error', (message) => this.say(`error ${message}`));
     thread.on('change', (holding, state) => {
+      if (holding !== this.seen.holding) this.seen.holdingSince = new Date().toISOString();
       this.seen.holding = holding;
       this.seen.state = state;
       this.say(`resources ${holding} (${state})`);
@@ -282,12 +295,25 @@ export class ClusterNode extends EventEmitter<Events> {
 
   /** What this node believes now (a copy). */
   status(): ClusterStatus {
+    const held = new Set(this.runner.holding());
     return {
       ...this.seen,
       peers: this.seen.peers.map((p) => ({ ...p, links: { ...p.links } })),
+      groups: [...this.groups].map(([key, g]) => ({ key, owner: g.node.toLowerCase(), heldHere: held.has(key) })),
       directors: this.runner.runningDirectors(),
       vips: this.runner.vipsUp(),
     };
+  }
+
+  /** status() and each running Director's table as the kernel has it now (`lvs-ha status`). */
+  async report(): Promise<ClusterReport> {
+    const ipvs = await Promise.all(
+      this.runner.directorsRunning().map(async (d) => ({
+        file: d.file,
+        virtuals: await d.director.report().catch(() => []),
+      })),
+    );
+    return { ...this.status(), ipvs };
   }
 
   /**

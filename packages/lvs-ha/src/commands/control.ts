@@ -2,7 +2,8 @@
 // cl_status, hb_standby and hb_takeover for a running `lvs-ha start`,
 // through its control socket.
 import { parseArgs } from 'node:util';
-import type { ClusterStatus } from '@lvs-ha/cluster';
+import type { ClusterReport, ClusterStatus } from '@lvs-ha/cluster';
+import type { RealServerReport } from '@lvs-ha/director';
 import type { CliCommand, CliIo } from '../cli-main.js';
 import { askControl, DEFAULT_CONTROL_SOCKET } from '../control.js';
 
@@ -14,19 +15,59 @@ const WHAT = {
   stop: "stop the node: release its resources and leave (as SIGTERM, Heartbeat's shutdown)",
 } as const;
 
-/** cl_status's words, one line each. */
-export function formatClusterStatus(s: ClusterStatus): string {
-  const lines = [`node ${s.node} (this node): ${s.nodeStatus}`];
+const FORWARD: Record<string, string> = { gate: 'Route', masq: 'Masq', ipip: 'Tunnel' };
+const since = (t: string | undefined) => (t ? ` since ${t}` : '');
+
+/** One real server's health as a few words: up/down with the last check's result. */
+function healthText(r: RealServerReport): string {
+  const last = r.last;
+  if (!last) return r.health;
+  if (last.ok) return `${r.health} (${Math.round(last.durationMs)} ms)`;
+  return `${r.health}: ${last.reason ?? 'failed'} (${last.detail})`;
+}
+
+/** The table of each Director as `ipvsadm -Ln` shows it, with the checks' view of each real server. */
+export function formatDirectorTables(ipvs: ClusterReport['ipvs']): string {
+  const lines: string[] = [];
+  for (const d of ipvs) {
+    lines.push(`ipvs (${d.file}):`);
+    lines.push('  Prot LocalAddress:Port Scheduler');
+    lines.push('    -> RemoteAddress:Port           Forward Weight ActiveConn InActConn Health');
+    for (const v of d.virtuals) {
+      const [addr, proto] = v.service.split('/');
+      lines.push(
+        `  ${(proto ?? 'fwm').toUpperCase().padEnd(4)} ${addr} ${v.scheduler}${v.inKernel ? '' : ' (not in the kernel)'}`,
+      );
+      for (const r of v.reals) {
+        const k = r.kernel;
+        const name = (r.address.includes(':') ? `[${r.address}]:${r.port}` : `${r.address}:${r.port}`).padEnd(
+          28,
+        );
+        lines.push(
+          `    -> ${name} ${(FORWARD[r.forward] ?? r.forward).padEnd(7)} ${String(k ? k.weight : '-').padEnd(6)} ${String(k ? k.activeConns : '-').padEnd(10)} ${String(k ? k.inactiveConns : '-').padEnd(9)} ${healthText(r)}`,
+        );
+      }
+      if (v.fallback) lines.push(`    -> ${v.fallback.padEnd(28)} fallback (no real server is up)`);
+    }
+  }
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
+}
+
+/** cl_status's words, one line each, then the tables. */
+export function formatClusterStatus(s: ClusterStatus | ClusterReport): string {
+  const lines = [`node ${s.node} (this node): ${s.nodeStatus}${since(s.nodeStatusSince)}`];
   for (const p of s.peers) {
     const links = Object.entries(p.links)
       .map(([medium, status]) => `${medium} ${status}`)
       .join(', ');
-    lines.push(`node ${p.name}: ${p.status}${links ? ` (links: ${links})` : ''}`);
+    lines.push(`node ${p.name}: ${p.status}${since(p.since)}${links ? ` (links: ${links})` : ''}`);
   }
-  lines.push(`resources: ${s.holding} (${s.state})`);
+  lines.push(`resources: ${s.holding} (${s.state})${since(s.holdingSince)}`);
+  for (const g of s.groups ?? [])
+    lines.push(`group ${g.key} (${g.owner}'s): ${g.heldHere ? 'held here' : 'not held here'}`);
   for (const v of s.vips ?? []) lines.push(`vip: ${v}`);
   for (const d of s.directors) lines.push(`director: ${d}`);
-  return `${lines.join('\n')}\n`;
+  return `${lines.join('\n')}\n${'ipvs' in s ? formatDirectorTables(s.ipvs) : ''}`;
 }
 
 function controlCommand(op: keyof typeof WHAT): CliCommand {
@@ -66,7 +107,7 @@ Exit status: 0 done, 1 no node answers there (or it refused), 2 bad usage.
           return 1;
         }
         if (op === 'status') {
-          const s = answer.status as ClusterStatus;
+          const s = answer.status as ClusterReport;
           io.stdout(values.json ? `${JSON.stringify(s)}\n` : formatClusterStatus(s));
         } else if (op === 'reload') {
           const files = (answer.result ?? []) as { file: string; ok: boolean }[];

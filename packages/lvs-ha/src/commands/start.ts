@@ -87,7 +87,7 @@ export const startCommand: CliCommand = {
       if (!node) return { ok: false, error: 'starting' };
       switch (req.op) {
         case 'status':
-          return { ok: true, status: node.status() };
+          return { ok: true, status: await node.report() };
         case 'standby':
           node.standby('all');
           return { ok: true };
