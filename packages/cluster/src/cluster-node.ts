@@ -200,7 +200,8 @@ export class ClusterNode extends EventEmitter<Events> {
       const p = this.seen.peers.find((x) => x.name === peer);
       const since = new Date().toISOString();
       if (p) Object.assign(p, { status, since });
-      else if (peer === this.options.node) Object.assign(this.seen, { nodeStatus: status, nodeStatusSince: since });
+      else if (peer === this.options.node)
+        Object.assign(this.seen, { nodeStatus: status, nodeStatusSince: since });
       this.say(`node ${peer} ${status}`);
     });
     thread.on('link', (peer, medium, status) => {
@@ -299,7 +300,11 @@ export class ClusterNode extends EventEmitter<Events> {
     return {
       ...this.seen,
       peers: this.seen.peers.map((p) => ({ ...p, links: { ...p.links } })),
-      groups: [...this.groups].map(([key, g]) => ({ key, owner: g.node.toLowerCase(), heldHere: held.has(key) })),
+      groups: [...this.groups].map(([key, g]) => ({
+        key,
+        owner: g.node.toLowerCase(),
+        heldHere: held.has(key),
+      })),
       directors: this.runner.runningDirectors(),
       vips: this.runner.vipsUp(),
     };

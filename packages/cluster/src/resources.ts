@@ -1,7 +1,8 @@
 // What the haresources groups start and stop, as Heartbeat's
 // ResourceManager and its scripts do it, with the fail-safe rules of a
 // director that must never leave a VIP on both machines:
-// - a group is started left to right; when a resource fails to start, what
+// - a group is started left to right (ldirectord first, see acquire());
+//   when a resource fails to start, what
 //   was started is stopped again right to left and the acquire reports the
 //   failure (the node then gives the group up to the peer, as Heartbeat's
 //   hb_standby does), so no half group stays behind claiming the VIP;
@@ -34,6 +35,8 @@ export interface ResourceRunnerOptions {
   openIpvs: () => Promise<DirectorIpvs & { close(): void }>;
   /** Milliseconds a resource script may run before it is killed and counts as failed (default 60 s). */
   scriptTimeoutMs?: number;
+  /** How long a Director's first table waits for the first round of checks (default 1000 ms). */
+  firstRoundMs?: number;
   /** Delay before the n-th retry of a failed stop (default 1, 2, 4… s, at most 10 s). */
   stopRetryMs?: (attempt: number) => number;
   /** One line per event. */
@@ -136,7 +139,13 @@ export class ResourceRunner {
       return true;
     }
     const started: HaResource[] = [];
-    for (const r of group.resources) {
+    // ldirectord first: its table (built after one round of checks) is in
+    // the kernel before the VIP is announced, so the first clients after a
+    // takeover meet the healthy real servers, not a fallback (ldirectord
+    // itself starts on the fallback). Everything else left to right.
+    const isDirector = (r: HaResource) => r.kind === 'script' && r.name === 'ldirectord';
+    const order = [...group.resources.filter(isDirector), ...group.resources.filter((r) => !isDirector(r))];
+    for (const r of order) {
       try {
         await this.start(key, r);
         started.push(r);
@@ -276,7 +285,7 @@ export class ResourceRunner {
     const d: RunningDirector = { director, ipvs, users: new Set([key]), file: loaded.file };
     // in the map before it starts: a failed start is stopped by the acquire's clean-up (stopDirector)
     this.directors.set(name, d);
-    await director.start(config);
+    await director.start(config, { firstRoundMs: this.o.firstRoundMs ?? 1000 });
     this.o.say(`ldirectord ${loaded.file} started`);
   }
 

@@ -100,6 +100,8 @@ export class Director extends EventEmitter<Events> {
   private again = false;
   private retry: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Waiting for the first round of checks: transitions wait for the first table. */
+  private warming = false;
   private last: VirtualStatus[] = [];
   private readonly fallbackCommandState = new Map<string, 'start' | 'stop'>();
 
@@ -107,8 +109,15 @@ export class Director extends EventEmitter<Events> {
     super();
   }
 
-  /** Reads the table, starts the checks and brings the table to what the file and the checks say. */
-  async start(config: LdResolvedConfig): Promise<Applied> {
+  /**
+   * Reads the table, starts the checks and brings the table to what the file
+   * and the checks say. ldirectord makes its first table before any check
+   * has answered (the fallback, and the servers already in the table); with
+   * `firstRoundMs` the first table waits up to that long for every real
+   * server's first check (they all run at once), so that a director taking
+   * over does not send clients to the fallback while real servers are healthy.
+   */
+  async start(config: LdResolvedConfig, startOptions: { firstRoundMs?: number } = {}): Promise<Applied> {
     if (this.monitor) throw new Error('the Director is already started');
     this.config = config;
     this.owned = this.keysOf(config);
@@ -122,8 +131,17 @@ export class Director extends EventEmitter<Events> {
           virtual: where.virtual,
           real: { address: where.address, port: where.port },
         });
-      this.schedule();
+      if (!this.warming) this.schedule();
     });
+    const wait = startOptions.firstRoundMs ?? 0;
+    if (wait > 0) {
+      this.warming = true;
+      const until = performance.now() + wait;
+      const monitor = this.monitor;
+      while (!this.stopped && performance.now() < until && monitor.states().some((x) => x.up === undefined))
+        await new Promise((r) => setTimeout(r, 10));
+      this.warming = false;
+    }
     return this.applyNow();
   }
 

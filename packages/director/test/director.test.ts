@@ -97,6 +97,25 @@ describe('Director', () => {
     expect(dests(await ipvs.getTable())).toEqual([`127.0.0.1:${b.port}/3`]);
   });
 
+  it('firstRoundMs: the first table waits for the first checks, so no fallback while real servers are up', async () => {
+    const [a, b] = [await listen(), await listen()];
+    cleanup.push(
+      () => closed(a),
+      () => closed(b),
+    );
+    const { ipvs, director, config } = await setup(cf(a.port, b.port));
+    cleanup.push(async () => {
+      await director.stop();
+    });
+    const t0 = performance.now();
+    const first = await director.start(config, { firstRoundMs: 3000 });
+    // connect checks on loopback answer in milliseconds: the wait ends with them, not at the deadline
+    expect(performance.now() - t0).toBeLessThan(2500);
+    expect(first.status[0]?.fallback).toBeUndefined();
+    expect(first.operations.map((o) => o.op)).toEqual(['add-service', 'add-destination', 'add-destination']);
+    expect(dests(await ipvs.getTable())).toEqual([`127.0.0.1:${a.port}/5`, `127.0.0.1:${b.port}/3`].sort());
+  });
+
   it('report(): the kernel entry of each real server beside what its checks say', async () => {
     const [a, b] = [await listen(), await listen()];
     cleanup.push(() => closed(a));
