@@ -99,6 +99,8 @@ export class ClusterNode extends EventEmitter<Events> {
   private phase: 'new' | 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped' | 'failed' = 'new';
   private stopping: Promise<void> | undefined;
   private generation = 0;
+  /** ldirectord's autoreload: looks at the running Directors' files once a second (each at its checkinterval). */
+  private autoreloadTimer: NodeJS.Timeout | undefined;
   /** What the membership told us last (the rest is read when asked). */
   private seen: Omit<ClusterStatus, 'directors' | 'vips'>;
 
@@ -188,6 +190,17 @@ export class ClusterNode extends EventEmitter<Events> {
     });
     await this.join();
     this.phase = 'running';
+    let looking = false;
+    this.autoreloadTimer = setInterval(() => {
+      // one look at a time: behind an action that takes long (a stop tried again) they must not pile up
+      if (this.phase !== 'running' || looking) return;
+      looking = true;
+      void this.serial(() => this.runner.autoreload())
+        .catch(() => undefined)
+        .finally(() => {
+          looking = false;
+        });
+    }, 1000);
     this.say(`started as ${this.options.node}`);
   }
 
@@ -286,6 +299,7 @@ export class ClusterNode extends EventEmitter<Events> {
   private async failStop(reason: string): Promise<void> {
     if (this.phase === 'stopped' || this.phase === 'failed' || this.phase === 'stopping') return;
     this.phase = 'failed';
+    clearInterval(this.autoreloadTimer);
     this.say(`error ${reason}: fail-stop, taking the VIPs down before the peer takes over`);
     const left = await this.runner.vipsDownNow();
     if (left.length > 0)
@@ -334,6 +348,7 @@ export class ClusterNode extends EventEmitter<Events> {
     }
     this.stopping = (async () => {
       this.phase = 'stopping';
+      clearInterval(this.autoreloadTimer);
       await this.thread?.close({ graceful });
       // Anything the hand-over did not release (an acquire still in flight when the shutdown began).
       await this.releaseEverything();

@@ -16,7 +16,7 @@
 //   stopped (cleanstop) only when the last of them is released.
 // The caller serialises: one action at a time (ClusterNode's queue).
 import { execFile } from 'node:child_process';
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Director, type DirectorIpvs, describeOperation, serviceKeyOfVirtual } from '@lvs-ha/director';
 import {
@@ -82,6 +82,19 @@ interface RunningDirector {
   /** The groups that hold it. */
   users: Set<string>;
   file: string;
+  /** The file's mtime and size when it was last read (autoreload compares them). */
+  stamp: string;
+  /** ldirectord's autoreload and checkinterval of the configuration running. */
+  autoreload: boolean;
+  checkintervalMs: number;
+  /** When autoreload last looked at the file. */
+  lookedAt: number;
+}
+
+/** mtime and size: what tells autoreload that a file changed (ldirectord compares an md5 of it; either works). */
+async function stampOf(file: string): Promise<string> {
+  const st = await stat(file).catch(() => undefined);
+  return st ? `${st.mtimeMs}/${st.size}` : 'missing';
 }
 
 export class ResourceRunner {
@@ -191,10 +204,30 @@ export class ResourceRunner {
     return left;
   }
 
-  /** Re-reads every running Director's ldirectord.cf and applies it; a broken file changes nothing. */
-  async reload(): Promise<{ file: string; ok: boolean }[]> {
+  /**
+   * ldirectord's autoreload: the files of the running Directors that ask for
+   * it are looked at every checkinterval, and reloaded when they changed.
+   */
+  async autoreload(now = performance.now()): Promise<{ file: string; ok: boolean }[]> {
+    const changed: string[] = [];
+    for (const [name, d] of this.directors) {
+      if (!d.autoreload || now - d.lookedAt < d.checkintervalMs) continue;
+      d.lookedAt = now;
+      const stamp = await stampOf(d.file);
+      if (stamp === d.stamp) continue;
+      d.stamp = stamp;
+      this.o.say(`ldirectord ${d.file} changed (autoreload): reloading`);
+      changed.push(name);
+    }
+    return changed.length > 0 ? this.reload(changed) : [];
+  }
+
+  /** Re-reads the ldirectord.cf of every running Director (or those named) and applies it; a broken file changes nothing. */
+  async reload(names?: readonly string[]): Promise<{ file: string; ok: boolean }[]> {
     const out: { file: string; ok: boolean }[] = [];
     for (const [name, d] of this.directors) {
+      if (names && !names.includes(name)) continue;
+      d.stamp = await stampOf(d.file);
       const loaded = await loadLdirectordCf(name, { configDir: this.o.configDir });
       if (!loaded.value) {
         for (const p of loaded.problems.filter((x) => x.severity === 'error'))
@@ -204,6 +237,8 @@ export class ResourceRunner {
         continue;
       }
       this.lastGood.set(name, loaded.value);
+      d.autoreload = loaded.value.global.autoreload.value;
+      d.checkintervalMs = loaded.value.global.checkinterval.value * 1000;
       await d.director.reload(loaded.value).catch(() => undefined); // the Director reports its own errors
       this.o.say(`reloaded ${d.file}`);
       out.push({ file: d.file, ok: true });
@@ -282,7 +317,16 @@ export class ResourceRunner {
       for (const op of x.operations) this.o.say(describeOperation(op));
     });
     director.on('error', (e) => this.o.say(`error ${e.code}: ${e.message}`));
-    const d: RunningDirector = { director, ipvs, users: new Set([key]), file: loaded.file };
+    const d: RunningDirector = {
+      director,
+      ipvs,
+      users: new Set([key]),
+      file: loaded.file,
+      stamp: await stampOf(loaded.file),
+      autoreload: config.global.autoreload.value,
+      checkintervalMs: config.global.checkinterval.value * 1000,
+      lookedAt: performance.now(),
+    };
     // in the map before it starts: a failed start is stopped by the acquire's clean-up (stopDirector)
     this.directors.set(name, d);
     await director.start(config, { firstRoundMs: this.o.firstRoundMs ?? 1000 });
