@@ -137,7 +137,14 @@ export const startCommand: CliCommand = {
         for (const [sig, fn] of handlers) process.off(sig, fn);
         void control.close().then(() => resolve(code));
       };
+      let stopping = false;
       stop = () => {
+        // a second signal while the resources are being released: said, and waited for (no half state)
+        if (stopping) {
+          void running.stop({ graceful: true });
+          return;
+        }
+        stopping = true;
         void running.stop({ graceful: true }).then(
           () => {
             io.stdout('stopped\n');
