@@ -28,6 +28,7 @@ import { libc } from '@lvs-ha/sys';
 import { listAddresses } from '@lvs-ha/vip';
 import { HeartbeatThread, type HeartbeatThreadOptions } from './heartbeat-thread.js';
 import { ResourceRunner } from './resources.js';
+import { ConnectionSync } from './sync.js';
 
 export interface ClusterNodeOptions {
   /** What loadConfigDir() read: ha.cf, authkeys, haresources (and ldirectord.cf). */
@@ -40,6 +41,12 @@ export interface ClusterNodeOptions {
   scriptTimeout?: number;
   /** Milliseconds without a sign of life from this thread before the membership thread takes the VIPs down (default deadtime). */
   hangMs?: number;
+  /**
+   * IPVS connection sync (ConnectionSync): the interface and sync id, or
+   * false for none. Default: when haresources runs ldirectord, the interface
+   * of ha.cf's first bcast/mcast/ucast medium (the directors' link), sync id 0.
+   */
+  connectionSync?: { interface: string; syncId?: number } | false;
 }
 
 type Events = {
@@ -94,6 +101,7 @@ export class ClusterNode extends EventEmitter<Events> {
   private readonly options: HeartbeatThreadOptions;
   private readonly groups = new Map<string, HaResourceGroup>();
   private readonly runner: ResourceRunner;
+  private readonly sync: ConnectionSync | undefined;
   /** The one queue every action runs on. */
   private queue: Promise<unknown> = Promise.resolve();
   private phase: 'new' | 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped' | 'failed' = 'new';
@@ -135,6 +143,20 @@ export class ClusterNode extends EventEmitter<Events> {
       };
     }
     this.seen = this.initialSeen();
+    const usesDirector = [...this.groups.values()].some((g) =>
+      g.resources.some((r) => r.kind === 'script' && r.name === 'ldirectord'),
+    );
+    const link = settings.media.find(
+      (m): m is Extract<typeof m, { interface: string }> =>
+        'interface' in m && typeof m.interface === 'string',
+    );
+    const sync =
+      o.connectionSync === undefined
+        ? usesDirector && link
+          ? { interface: link.interface }
+          : undefined
+        : o.connectionSync || undefined;
+    this.sync = sync && new ConnectionSync({ ...sync, say: (line) => this.say(line) });
     this.runner = new ResourceRunner({
       configDir: c.dir,
       openIpvs: o.openIpvs ?? (() => Ipvs.open()),
@@ -190,6 +212,7 @@ export class ClusterNode extends EventEmitter<Events> {
     });
     await this.join();
     this.phase = 'running';
+    await this.sync?.start();
     let looking = false;
     this.autoreloadTimer = setInterval(() => {
       // one look at a time: behind an action that takes long (a stop tried again) they must not pile up
@@ -352,6 +375,7 @@ export class ClusterNode extends EventEmitter<Events> {
       await this.thread?.close({ graceful });
       // Anything the hand-over did not release (an acquire still in flight when the shutdown began).
       await this.releaseEverything();
+      await this.sync?.stop();
       this.phase = 'stopped';
     })();
     return this.stopping;
@@ -362,7 +386,11 @@ export class ClusterNode extends EventEmitter<Events> {
   }
 
   private run(a: ResourceAction): Promise<void> {
-    return this.serial(() => this.runAction(a));
+    return this.serial(async () => {
+      await this.runAction(a);
+      // the sync daemon's master follows the tables held here
+      await this.sync?.holding(this.runner.runningDirectors().length > 0);
+    });
   }
 
   private async runAction(a: ResourceAction): Promise<void> {

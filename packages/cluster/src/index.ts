@@ -6,3 +6,5 @@ export {
   type ClusterStatus,
 } from './cluster-node.js';
 export { HeartbeatThread, type HeartbeatThreadOptions } from './heartbeat-thread.js';
+export { ResourceError, ResourceRunner, type ResourceRunnerOptions } from './resources.js';
+export { ConnectionSync, type ConnectionSyncOptions } from './sync.js';

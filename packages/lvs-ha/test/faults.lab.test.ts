@@ -12,6 +12,12 @@
 // 2. load1 is restarted after its SIGKILL without a reboot (VIP and table
 //    still there, links back): it takes them down before it joins
 //    (Heartbeat's verifyallidle), then auto_failback gives its group back.
+// 3. autoreload and SIGHUP on the holder: a weight changed and a real
+//    server added, then removed: exactly those operations reach the kernel,
+//    untouched entries keep their counters; a broken edit changes nothing.
+// 4. connection sync: a long download through the VIP survives a SIGKILL of
+//    the holder (the standby's backup sync daemon knew the connection); as a
+//    control, with the standby's backup daemon stopped, the same kill breaks it.
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +32,18 @@ const TABLE = `-A -t ${VIP}:80 -s wrr\n-a -t ${VIP}:80 -r 192.0.2.21:80 -g -w 5\
 const HA_CF =
   'keepalive 500ms\ndeadtime 4\nwarntime 2\ninitdead 8\nbcast eth1\nauto_failback on\nnode load1 load2\n';
 const sharedGuest = guestPerFile();
+/** /stream: 60 lines, one every 200 ms (12 s); anything else: mod_status's title, as the checks expect. */
+const STREAM_SERVER = `
+require('node:http').createServer((req, res) => {
+  if (req.url !== '/stream') return res.end('Apache Server Status for ' + process.env.RS + '\\n');
+  let n = 0;
+  const t = setInterval(() => {
+    res.write(process.env.RS + ' line ' + ++n + ' ' + 'x'.repeat(1000) + '\\n');
+    if (n === 60) { clearInterval(t); res.end(); }
+  }, 200);
+  res.on('close', () => clearInterval(t));
+}).listen(80);
+`;
 
 describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest, real kernel)', () => {
   let lab: Lab;
@@ -112,8 +130,9 @@ describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest
       writeFileSync(join(d, 'haresources'), `load1 ${VIP}/32/eth0 ldirectord::ldirectord.cf\n`);
       writeFileSync(join(d, 'ldirectord.cf'), labLdirectordCf());
     }
+    // real servers that answer the checks like Apache's mod_status, and /stream slowly (a long download)
     for (const rs of ['rs1', 'rs2'])
-      servers.push(await lab.host(rs).serveHttp({ body: `Apache Server Status for ${rs}\n` }));
+      servers.push(await lab.host(rs).ns.start(['node', '-e', STREAM_SERVER], { env: { RS: rs } }));
     await Promise.all([start('load1'), start('load2')]);
     // Node and tsx start under emulation in about 30 s
     await until(
@@ -206,5 +225,140 @@ describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest
       60_000,
     );
     expect(await served()).toEqual({ rs1: 5, rs2: 5 });
+  }, 300_000);
+
+  it('autoreload and SIGHUP: only the edited entries change in the kernel; a broken edit changes nothing', async () => {
+    const file = join(dir, 'load1', 'ldirectord.cf');
+    const base = labLdirectordCf();
+    servers.push(
+      await lab.host('rs2').serveHttp({ port: 8080, body: 'Apache Server Status for rs2:8080\n' }),
+    );
+    await served(); // counters that must survive
+    const stats = async () => lab.host('load1').ipvsadm(['-Ln', '--stats', '--exact']);
+    const conns = (text: string, real: string) =>
+      new RegExp(`-> ${real.replace(/\./g, '\\.')} +(\\d+)`).exec(text)?.[1];
+    const before = await stats();
+    const outBefore = (await nodes.load1!.output()).length;
+    // autoreload (the seed's `autoreload = yes`, checkinterval 1): rs1's weight 5 -> 3, and rs2:8080 added
+    writeFileSync(
+      file,
+      base
+        .replace('real = 192.0.2.21:80 gate 5', 'real = 192.0.2.21:80 gate 3')
+        .replace(
+          '\treal = 192.0.2.22:80 gate 5\n',
+          '\treal = 192.0.2.22:80 gate 5\n\treal = 192.0.2.22:8080 gate 2\n',
+        ),
+    );
+    await until(
+      'the edit applied',
+      (i) =>
+        !!i.state.load1?.table.includes('-r 192.0.2.22:8080 -g -w 2') &&
+        !!i.state.load1?.table.includes('-r 192.0.2.21:80 -g -w 3'),
+      30_000,
+    );
+    const changes = (await nodes.load1!.output())
+      .slice(outBefore)
+      .split('\n')
+      .filter((l) => /^(add|edit|delete) /.test(l));
+    expect(changes.sort()).toEqual([
+      `add real 192.0.2.22:8080 to ${VIP}:80/tcp (gate, weight 2)`,
+      `edit real 192.0.2.21:80 of ${VIP}:80/tcp (gate, weight 3)`,
+    ]);
+    const after = await stats();
+    for (const real of ['192.0.2.21:80', '192.0.2.22:80']) {
+      expect(Number(conns(after, real))).toBeGreaterThan(0);
+      expect(conns(after, real)).toBe(conns(before, real));
+    }
+    // a broken edit: refused with file:line, nothing changes
+    const outBroken = (await nodes.load1!.output()).length;
+    writeFileSync(file, `${base}\tchecktype = bogus\n`);
+    const t0 = Date.now();
+    while (!(await nodes.load1!.output()).slice(outBroken).includes('refused')) {
+      if (Date.now() - t0 > 30_000) throw new Error(`no refusal:\n${await nodes.load1!.output()}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const refusal = (await nodes.load1!.output()).slice(outBroken);
+    expect(refusal).toMatch(/ldirectord\.cf:\d+:\d+: checktype must be/);
+    expect(refusal).not.toMatch(/^(add|edit|delete) /m);
+    expect((await holds('load1')).table).toContain('-r 192.0.2.22:8080 -g -w 2');
+    // SIGHUP with the original file: rs1 back to 5, rs2:8080 removed
+    writeFileSync(file, base);
+    await lab.host('load1').exec(['kill', '-HUP', String(nodes.load1!.pid)]);
+    await until('the SIGHUP reload applied', (i) => i.state.load1?.table === TABLE, 30_000);
+    expect(await served()).toEqual({ rs1: 5, rs2: 5 });
+  }, 180_000);
+
+  /** curl in the client namespace downloading /stream through the VIP: its exit code and the lines it got. */
+  const download = async () =>
+    lab
+      .host('client')
+      .ns.start([
+        'sh',
+        '-c',
+        `f=$(mktemp); curl -sN --max-time 60 -o "$f" http://${VIP}/stream; c=$?; echo "$(wc -l < "$f") lines, curl $c"; rm -f "$f"`,
+      ]);
+  const failOver = async (from: 'load1' | 'load2', to: 'load1' | 'load2') => {
+    dead.add(from);
+    await lab.host(from).killAll('KILL');
+    await lab.cut(from, 'front');
+    await lab.cut(from, 'back');
+    await until(
+      `${to} holds the VIP and the table`,
+      (i) => i.holders[0] === to && i.state[to]?.table === TABLE,
+      30_000,
+    );
+  };
+  const reboot = async (name: 'load1' | 'load2') => {
+    await lab.host(name).ns.exec(['ip', 'addr', 'del', `${VIP}/32`, 'dev', 'eth0']);
+    await lab.host(name).ipvsadm(['-C']);
+    await lab.restore(name, 'front');
+    await lab.restore(name, 'back');
+    await start(name);
+    const t0 = Date.now();
+    while (!(await nodes[name]!.output()).includes(`started as ${name}`)) {
+      if (Date.now() - t0 > 180_000) throw new Error(`${name} never joined:\n${await nodes[name]!.output()}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    dead.delete(name);
+  };
+  const finished = async (p: BackgroundProcess) => {
+    const t0 = Date.now();
+    while (await p.running()) {
+      if (Date.now() - t0 > 70_000) throw new Error('the download never ended');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return (await p.output()).trim();
+  };
+
+  it('connection sync: a download through the VIP survives a SIGKILL of the holder; without the backup daemon it does not', async () => {
+    expect(await lab.host('load2').ipvsadm(['-L', '--daemon'])).toMatch(
+      /backup sync daemon \(mcast=eth1, syncid=0/,
+    );
+    expect(await lab.host('load1').ipvsadm(['-L', '--daemon'])).toMatch(
+      /master sync daemon \(mcast=eth1, syncid=0/,
+    );
+    // 1. with sync: the stream goes on through load2
+    const first = await download();
+    await new Promise((r) => setTimeout(r, 3000)); // the connection is synced after its first packets
+    await failOver('load1', 'load2');
+    expect(await finished(first)).toBe('60 lines, curl 0');
+    // load1 back (rebooted): auto_failback gives it the group again
+    await reboot('load1');
+    await until(
+      'load1 holds again',
+      (i) => i.holders[0] === 'load1' && i.state.load1?.table === TABLE,
+      60_000,
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    // 2. the control: the standby's backup daemon stopped, the same kill breaks the download
+    await lab.host('load2').ipvsadm(['--stop-daemon', 'backup']);
+    const second = await download();
+    await new Promise((r) => setTimeout(r, 3000));
+    await failOver('load1', 'load2');
+    const broken = await finished(second);
+    expect(broken).not.toBe('60 lines, curl 0');
+    process.stderr.write(
+      `[lvs-ha faults, guest] without sync the download ended with: ${broken.replace('\n', ', ')}\n`,
+    );
   }, 300_000);
 });
