@@ -3,6 +3,7 @@
 // table to what ldirectord would make of them; SIGHUP reloads the file,
 // SIGTERM/SIGINT stop (removing the virtual services, as ldirectord's
 // cleanstop does). One line per event on stdout, errors on stderr.
+import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Director, describeOperation } from '@lvs-ha/director';
 import { loadLdirectordCf } from '@lvs-ha/ha-config';
@@ -86,7 +87,32 @@ export const directorCommand: CliCommand = {
         io.stdout(`reloaded ${file}\n`);
       };
       const onHup = () => void reload();
+      // ldirectord's autoreload: the file looked at every checkinterval, reloaded when it changed
+      const stampOf = async () => {
+        const st = await stat(file).catch(() => undefined);
+        return st ? `${st.mtimeMs}/${st.size}` : 'missing';
+      };
+      let stamp = '';
+      void stampOf().then((now) => {
+        stamp = now;
+      });
+      let looking = false;
+      const autoreload = setInterval(() => {
+        if (!config.global.autoreload.value || looking) return;
+        looking = true;
+        void stampOf()
+          .then(async (now) => {
+            if (now === stamp) return;
+            stamp = now;
+            io.stdout(`${file} changed (autoreload): reloading\n`);
+            await reload();
+          })
+          .finally(() => {
+            looking = false;
+          });
+      }, config.global.checkinterval.value * 1000);
       const stop = async () => {
+        clearInterval(autoreload);
         process.off('SIGHUP', onHup);
         process.off('SIGTERM', onStop);
         process.off('SIGINT', onStop);
