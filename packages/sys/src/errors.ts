@@ -3,7 +3,7 @@
 // own sockets, or say so) from "this TypeScript worker cannot start".
 
 /** Stable machine-readable codes. Add new ones here; never rename one. */
-export type SysErrorCode = 'LIBC_UNAVAILABLE' | 'NO_TSX';
+export type SysErrorCode = 'LIBC_UNAVAILABLE' | 'NO_TSX' | 'BAD_SOCKET_PATH';
 
 export class SysError extends Error {
   override name = 'SysError';
@@ -34,5 +34,13 @@ export class NoTsxError extends SysError {
       `cannot run the TypeScript worker ${worker}: tsx is not installed beside it (a development dependency; a built package runs its .js worker instead)`,
       options,
     );
+  }
+}
+
+/** A Unix socket path sockaddr_un cannot hold: empty, 108 bytes or more, or with a NUL. */
+export class BadSocketPathError extends SysError {
+  override name = 'BadSocketPathError';
+  constructor(readonly path: string) {
+    super('BAD_SOCKET_PATH', `not a Unix socket path (1 to 107 bytes, no NUL): ${JSON.stringify(path)}`);
   }
 }

@@ -3,19 +3,29 @@ export {
   EADDRNOTAVAIL,
   EAGAIN,
   EBADF,
+  ECONNREFUSED,
   EEXIST,
   EINPROGRESS,
   EINTR,
+  EMSGSIZE,
   ENOBUFS,
   ENODEV,
   ENOENT,
+  ENOTCONN,
   EPERM,
   errnoName,
 } from './errno.js';
-export { LibcUnavailableError, NoTsxError, SysError, type SysErrorCode } from './errors.js';
+export {
+  BadSocketPathError,
+  LibcUnavailableError,
+  NoTsxError,
+  SysError,
+  type SysErrorCode,
+} from './errors.js';
 export {
   AF_NETLINK,
   AF_PACKET,
+  AF_UNIX,
   CLONE_NEWNET,
   EPOLL_CLOEXEC,
   EPOLL_CTL_ADD,
@@ -37,6 +47,7 @@ export {
   type Libc,
   libc,
   MSG_DONTWAIT,
+  MSG_NOSIGNAL,
   NETLINK_ADD_MEMBERSHIP,
   NETLINK_ROUTE,
   O_CLOEXEC,
@@ -55,5 +66,7 @@ export {
   SOL_NETLINK,
   SOL_SOCKET,
   type SocketFilter,
+  sockaddrUn,
+  UNIX_PATH_MAX,
 } from './libc.js';
 export { startWorker } from './worker.js';

@@ -4,10 +4,13 @@
 // Bound lazily and once for the whole process, so importing this package
 // (for errnoName, say) costs nothing and works where koffi cannot load.
 import { createRequire } from 'node:module';
-import { LibcUnavailableError } from './errors.js';
+import { endianness } from 'node:os';
+import { BadSocketPathError, LibcUnavailableError } from './errors.js';
 
 // Linux values (include/uapi, asm-generic). Address families AF_INET and
 // AF_INET6 are @lvs-ha/ip's.
+/** Unix domain sockets (AF_LOCAL): /dev/log, control sockets. */
+export const AF_UNIX = 1;
 export const AF_NETLINK = 16;
 export const AF_PACKET = 17;
 export const SOCK_STREAM = 1;
@@ -32,6 +35,10 @@ export const SO_LINGER = 13;
 export const SO_ATTACH_FILTER = 26;
 export const SO_RCVBUFFORCE = 33;
 export const MSG_DONTWAIT = 0x40;
+/** No SIGPIPE when the peer of a stream socket has gone (EPIPE instead). */
+export const MSG_NOSIGNAL = 0x4000;
+/** sizeof(sun_path) in struct sockaddr_un: a Unix socket path has at most 107 bytes and a NUL. */
+export const UNIX_PATH_MAX = 108;
 export const O_RDONLY = 0;
 export const O_CLOEXEC = 0o2000000;
 export const CLONE_NEWNET = 0x40000000;
@@ -127,6 +134,23 @@ export interface Libc {
   epoll_wait(epfd: number, events: Uint8Array, max: number, timeoutMs: number): number;
   /** errno of the last call on this thread. */
   errno(): number;
+}
+
+/**
+ * struct sockaddr_un for `path` (sa_family in host order, then the path and
+ * its NUL), sized as the kernel wants it for bind/connect/sendto: pass
+ * `.length` as the address length. Pure. Throws BadSocketPathError (code
+ * BAD_SOCKET_PATH) for a path that does not fit sun_path (107 bytes) or
+ * holds a NUL: the kernel would cut it short or read another path.
+ */
+export function sockaddrUn(path: string): Uint8Array {
+  const bytes = new TextEncoder().encode(path);
+  if (bytes.length === 0 || bytes.length >= UNIX_PATH_MAX || bytes.includes(0))
+    throw new BadSocketPathError(path);
+  const sa = new Uint8Array(2 + bytes.length + 1);
+  new DataView(sa.buffer).setUint16(0, AF_UNIX, endianness() === 'LE');
+  sa.set(bytes, 2);
+  return sa;
 }
 
 let cached: Libc | undefined;
