@@ -56,6 +56,9 @@ export function checkCluster(files: ClusterFiles): ConfigError[] {
       const host = v.address.host;
       if (!/^\d+\.\d+\.\d+\.\d+$/.test(host)) continue; // a host name: no DNS here
       served.add(host);
+      // A warning, not an error: Heartbeat and ldirectord accept it, and the
+      // address is often brought up elsewhere (another resource script, a
+      // loopback alias, keepalived, the interface's own configuration).
       if (!vips.has(host))
         problems.push(
           fileProblem({
@@ -63,7 +66,8 @@ export function checkCluster(files: ClusterFiles): ConfigError[] {
             file: ldirectord.file,
             line: v.line ?? 1,
             column: v.column ?? 1,
-            message: `virtual service on ${host} but ${haresources.file} brings up no such address: no director will receive its traffic`,
+            severity: 'warning',
+            message: `virtual service on ${host} but ${haresources.file} brings up no such address: unless it is brought up elsewhere, no director receives its traffic`,
             hint: `add ${host}/32/IFACE to the resource group in ${haresources.file}`,
           }),
         );

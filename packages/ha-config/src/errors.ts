@@ -15,7 +15,9 @@ export type ConfigErrorCode =
   | 'MISMATCH'
   | 'IO'
   | 'WRONG_SECTION'
-  | 'DEPRECATED';
+  | 'DEPRECATED'
+  /** Accepted, as Heartbeat or ldirectord accept it, but lvs-ha does nothing with it (lvs-ha check). */
+  | 'NOT_ACTED_ON';
 
 /** A place in a file. Lines and columns count from 1, as editors show them. */
 export interface SourcePosition {

@@ -3,6 +3,7 @@
 // so udpport and baud must come before the media that use them.
 import { type ConfigError, type ConfigErrorCode, fileProblem, type ParseResult } from './errors.js';
 import { isIPv4, isIPv6, splitLines, suggest, tokenizeLine } from './source.js';
+import { SYSLOG_FACILITIES, syslogFacility } from './syslog.js';
 import { formatHeartbeatTime, parseHeartbeatTime } from './time.js';
 
 /** One directive line as written; the typed meaning is in `HaCf.settings`. */
@@ -434,6 +435,19 @@ function interpretHaCf(directives: HaCfDirective[], file: string, problems: Conf
       }
       case 'string':
         s.other[name] = single()!;
+        // Heartbeat refuses a facility it does not know ("Log facility(…) not valid") and does not start.
+        if (
+          name === 'logfacility' &&
+          args[0]!.toLowerCase() !== 'none' &&
+          syslogFacility(args[0]!) === undefined
+        )
+          report(
+            'BAD_VALUE',
+            `'${args[0]}' is not a syslog facility`,
+            0,
+            suggestHint(args[0]!.toLowerCase(), [...Object.keys(SYSLOG_FACILITIES), 'none']) ??
+              'one of daemon, local0 … local7, user, … or none',
+          );
         break;
       case 'rest':
         if (name === 'env' && !/^[A-Za-z_][A-Za-z0-9_]*=/.test(args[0]!))

@@ -68,4 +68,5 @@ export {
 } from './ldirectord-defaults.js';
 export { type WriteLdirectordOptions, writeLdirectordCf } from './ldirectord-write.js';
 export { isIPv4, isIPv6 } from './source.js';
+export { SYSLOG_FACILITIES, syslogFacility } from './syslog.js';
 export { formatHeartbeatTime, parseHeartbeatTime } from './time.js';
