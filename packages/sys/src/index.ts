@@ -67,6 +67,7 @@ export {
   SOL_SOCKET,
   type SocketFilter,
   sockaddrUn,
+  sockaddrUnAbstract,
   UNIX_PATH_MAX,
 } from './libc.js';
 export { startWorker } from './worker.js';

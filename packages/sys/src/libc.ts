@@ -153,6 +153,24 @@ export function sockaddrUn(path: string): Uint8Array {
   return sa;
 }
 
+/**
+ * struct sockaddr_un for a name in Linux's abstract namespace (`name`
+ * without the leading NUL that marks it: what `@name` means in
+ * NOTIFY_SOCKET or `ss -x`), sized as the kernel wants it: the NUL, the
+ * name, and no trailing NUL (every byte of the length is part of the name).
+ * Pure. Throws BadSocketPathError (code BAD_SOCKET_PATH) for a name that is
+ * empty, longer than 107 bytes or holds a NUL.
+ */
+export function sockaddrUnAbstract(name: string): Uint8Array {
+  const bytes = new TextEncoder().encode(name);
+  if (bytes.length === 0 || bytes.length >= UNIX_PATH_MAX || bytes.includes(0))
+    throw new BadSocketPathError(`@${name}`);
+  const sa = new Uint8Array(2 + 1 + bytes.length);
+  new DataView(sa.buffer).setUint16(0, AF_UNIX, endianness() === 'LE');
+  sa.set(bytes, 3);
+  return sa;
+}
+
 let cached: Libc | undefined;
 let unavailable: { reason: string; cause: unknown } | undefined;
 
