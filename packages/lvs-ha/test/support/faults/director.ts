@@ -6,6 +6,7 @@
 // (the control socket is only used for the operations a test performs:
 // standby, and the fault ops of the fault-injection build).
 import { type ChildProcess, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +123,8 @@ export class Director {
   #cut = false;
   #live = false;
   #poll: NodeJS.Timeout | undefined;
+  /** the real Heartbeat's master control process now */
+  #master: number | undefined;
 
   constructor(readonly o: DirectorInit) {
     this.name = o.name;
@@ -139,7 +142,7 @@ export class Director {
 
   /** pid of the node's main process (lvs-ha, or Heartbeat's master control process) */
   get pid(): number {
-    return this.impl === 'lvs-ha' ? (this.proc?.pid ?? -1) : (this.real?.pid ?? -1);
+    return this.impl === 'lvs-ha' ? (this.proc?.pid ?? -1) : (this.#master ?? -1);
   }
 
   get running(): boolean {
@@ -230,16 +233,59 @@ export class Director {
     // the extra files are written 0644: the script must be executable before its first status
     await real.ns.runner.exec(['chmod', '755', `${real.dir}/etc/resource.d/vipb`], { check: true });
     await guardRealHeartbeat(real);
+    this.#master = real.pid;
     clearInterval(this.#poll);
+    let busy = false;
     this.#poll = setInterval(() => {
-      void real.running().then((r) => {
-        if (!r && this.real === real && this.#running) {
-          this.#running = false;
-          this.#update('heartbeat exited');
-          clearInterval(this.#poll);
-        }
-      });
+      if (busy || this.real !== real || !this.#running) return;
+      busy = true;
+      void this.#heartbeatAlive()
+        .then((alive) => {
+          if (!alive && this.real === real && this.#running) {
+            this.#running = false;
+            this.#update('heartbeat exited');
+            clearInterval(this.#poll);
+          }
+        })
+        .finally(() => {
+          busy = false;
+        });
     }, 50);
+  }
+
+  /**
+   * Heartbeat's master control process runs. It is not always the process
+   * the test started: Heartbeat answers a peer returning after a partition
+   * by a restart (exec, then it daemonizes), and the new master is a child
+   * in the same namespaces.
+   */
+  async #heartbeatAlive(): Promise<boolean> {
+    if (this.#master !== undefined && processRuns(this.#master)) return true;
+    // the master first; a process that is still only `heartbeat` (its title not yet set) keeps it alive too
+    const heartbeats = (await this.nodePids().catch(() => [])).filter(
+      (pid) => readProc(pid, 'comm').trim() === 'heartbeat' && processRuns(pid),
+    );
+    const master = heartbeats.find((pid) =>
+      readProc(pid, 'cmdline').startsWith('heartbeat: master control process'),
+    );
+    if (master !== undefined) this.#master = master;
+    return heartbeats.length > 0;
+  }
+
+  /** `cl_status ARGS` as the real node sees it (through its current master's namespaces). */
+  async clStatus(...args: string[]): Promise<string> {
+    if (this.#master === undefined) throw new Error(`${this.name} is not a running Heartbeat`);
+    const r = await this.ns.runner.exec([
+      'nsenter',
+      '-t',
+      String(this.#master),
+      '-m',
+      '-u',
+      '-n',
+      'cl_status',
+      ...args,
+    ]);
+    return r.stdout.trim();
   }
 
   /** Waits until lvs-ha says it joined ("started as NAME") or the real Heartbeat runs. */
@@ -313,8 +359,7 @@ export class Director {
   async waitGone(ms: number): Promise<void> {
     const until = Date.now() + ms;
     for (;;) {
-      const alive =
-        this.impl === 'lvs-ha' ? (this.proc?.running ?? false) : await (this.real?.running() ?? false);
+      const alive = this.impl === 'lvs-ha' ? (this.proc?.running ?? false) : await this.#heartbeatAlive();
       if (!alive) break;
       if (Date.now() > until) throw new Error(`${this.name} did not exit within ${ms} ms`);
       await sleep(20);
@@ -375,11 +420,20 @@ export class Director {
     return '(see ha-log)';
   }
 
-  async log(n = 60): Promise<string> {
+  /** The real Heartbeat's ha-log since `since` (its lines carry the second), at most n lines, without the noise. */
+  async log(n = 60, since = 0): Promise<string> {
     if (this.impl === 'lvs-ha') return this.output(n);
+    const year = new Date().getFullYear();
     return ((await this.real?.log()) ?? '')
       .split('\n')
-      .filter((l) => !/Core dumps|core_pattern|core_uses_pid|Logging daemon/.test(l))
+      .filter((l) => !/Core dumps|core_pattern|core_uses_pid|Logging daemon|rc\.d\/status status/.test(l))
+      .filter((l) => {
+        // "Dec 02 17:15:06 load2 heartbeat: ..." or "2026/12/02_17:15:06  ResourceManager..."
+        const m = /^(\w{3} \d\d \d\d:\d\d:\d\d)|^(\d{4})\/(\d\d)\/(\d\d)_(\d\d:\d\d:\d\d)/.exec(l);
+        if (!m) return true;
+        const t = m[1] ? Date.parse(`${m[1]} ${year}`) : Date.parse(`${m[2]}-${m[3]}-${m[4]}T${m[5]}`);
+        return Number.isNaN(t) || t >= since - 1000;
+      })
       .slice(-n)
       .join('\n');
   }
@@ -389,6 +443,21 @@ export class Director {
     for (const p of await this.nodePids().catch(() => [])) signal(p, 'SIGKILL');
     await this.real?.cleanup().catch(() => undefined);
   }
+}
+
+function readProc(pid: number, file: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'latin1');
+  } catch {
+    return '';
+  }
+}
+
+/** The process exists and is not a zombie. */
+function processRuns(pid: number): boolean {
+  const stat = readProc(pid, 'stat');
+  // pid (comm) STATE ...: the state is the first field after the last ')'
+  return stat !== '' && !/^\s*[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 1));
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {

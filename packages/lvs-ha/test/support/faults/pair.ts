@@ -437,7 +437,7 @@ export class Pair {
             .map((l) => `${at(l.t)} ${l.line}`)
             .join('\n')}`,
         );
-      else logs.push(`${n} (Heartbeat 3.0.6) ha-log:\n${await d.log(40)}`);
+      else logs.push(`${n} (Heartbeat 3.0.6) ha-log:\n${await d.log(120, t0)}`);
     }
     return `liveness:\n${notes}\naddresses:\n${moves}\n${logs.join('\n')}`;
   }

@@ -518,7 +518,7 @@ const secondStart: FaultDef = {
             `the peer noticed something of load1: ${said.map((l) => l.line).join(' | ')}`,
           );
       } else {
-        const st = await peer.real?.clStatus('nodestatus', 'load1');
+        const st = await peer.clStatus('nodestatus', 'load1');
         if (st !== 'active') throw new FaultFailure(`the real peer says load1 is ${st}`);
       }
       await p.settle(HOME, 2000, 'still at home after a second lvs-ha start');
