@@ -316,6 +316,11 @@ export class ResourceRunner {
     director.on('applied', (x) => {
       for (const op of x.operations) this.o.say(describeOperation(op));
     });
+    director.on('fallback', (f) =>
+      this.o.say(
+        `${f.virtual} fallback ${f.server} ${f.on ? 'on (no real server up)' : 'off (a real server is up)'}`,
+      ),
+    );
     director.on('error', (e) => this.o.say(`error ${e.code}: ${e.message}`));
     const d: RunningDirector = {
       director,

@@ -80,9 +80,19 @@ export interface Applied {
   status: VirtualStatus[];
 }
 
+/** The fallback server went into a virtual service's table (no real server up) or out of it. */
+export interface DirectorFallback {
+  /** ldirectord's id of the virtual service. */
+  virtual: string;
+  /** The fallback server, address:port. */
+  server: string;
+  on: boolean;
+}
+
 type Events = {
   transition: [DirectorTransition];
   applied: [Applied];
+  fallback: [DirectorFallback];
   error: [DirectorError];
 };
 
@@ -104,6 +114,8 @@ export class Director extends EventEmitter<Events> {
   private warming = false;
   private last: VirtualStatus[] = [];
   private readonly fallbackCommandState = new Map<string, 'start' | 'stop'>();
+  /** The fallback each virtual service had in the last table applied whole (for the 'fallback' event). */
+  private readonly fallbackIn = new Map<string, string>();
 
   constructor(private readonly o: DirectorOptions) {
     super();
@@ -326,6 +338,7 @@ export class Director extends EventEmitter<Events> {
       } else {
         this.retired.clear();
         this.emit('applied', applied);
+        this.fallbackEvents(table.status);
       }
       return applied;
     } catch (e) {
@@ -347,6 +360,18 @@ export class Director extends EventEmitter<Events> {
       this.retry = undefined;
       this.schedule();
     }, this.o.retryMs ?? 1000);
+  }
+
+  /** 'fallback' when a table applied whole took a fallback server in or out (ldirectord's fallback_on/fallback_off). */
+  private fallbackEvents(status: VirtualStatus[]): void {
+    for (const st of status) {
+      const was = this.fallbackIn.get(st.id);
+      if (was === st.fallback) continue;
+      if (was !== undefined) this.emit('fallback', { virtual: st.id, server: was, on: false });
+      if (st.fallback !== undefined) this.emit('fallback', { virtual: st.id, server: st.fallback, on: true });
+      if (st.fallback === undefined) this.fallbackIn.delete(st.id);
+      else this.fallbackIn.set(st.id, st.fallback);
+    }
   }
 
   /** ldirectord's do_fallback_command: `<command> start|stop <vip>:<port> <protocol>` when a service loses or regains its last real server. */

@@ -3,6 +3,7 @@ export {
   Director,
   DirectorError,
   type DirectorErrorCode,
+  type DirectorFallback,
   type DirectorIpvs,
   type DirectorOptions,
   type DirectorTransition,

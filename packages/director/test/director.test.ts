@@ -6,7 +6,13 @@ import { parseLdirectordCfStrict, resolveLdirectordDefaults } from '@lvs-ha/ha-c
 import { Ipvs, type TableService } from '@lvs-ha/ipvs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeKernel } from '../../ipvs/test/helpers/fake-kernel.js';
-import { type Applied, Director, type DirectorError, type DirectorTransition } from '../src/index.js';
+import {
+  type Applied,
+  Director,
+  type DirectorError,
+  type DirectorFallback,
+  type DirectorTransition,
+} from '../src/index.js';
 
 const resolve = (text: string) => resolveLdirectordDefaults(parseLdirectordCfStrict(text));
 
@@ -227,5 +233,35 @@ virtual = 192.0.2.50:8080
     });
     await d.stop().catch(() => {});
     await director.stop();
+  });
+
+  it("says when the fallback goes in and out: 'fallback' on when the last real server is down, off when one is back", async () => {
+    const [a, b] = [await listen(), await listen()];
+    cleanup.push(
+      () => closed(a),
+      () => closed(b),
+    );
+    const { ipvs, director, until, config } = await setup(cf(a.port, b.port));
+    cleanup.push(async () => {
+      await director.stop();
+    });
+    const said: DirectorFallback[] = [];
+    director.on('fallback', (f) => said.push(f));
+    // at start nothing is checked yet: the fallback carries the service, then the checks take it out
+    await director.start(config);
+    await until(() => said.length === 2);
+    expect(said).toEqual([
+      { virtual: 'tcp:192.0.2.50:80', server: '127.0.0.9:80', on: true },
+      { virtual: 'tcp:192.0.2.50:80', server: '127.0.0.9:80', on: false },
+    ]);
+    await closed(a);
+    await closed(b);
+    await until(() => said.length === 3);
+    expect(said[2]).toEqual({ virtual: 'tcp:192.0.2.50:80', server: '127.0.0.9:80', on: true });
+    expect(dests(await ipvs.getTable())).toEqual(['127.0.0.9:80/1']);
+    a.listen(a.port, '127.0.0.1');
+    await until(() => said.length === 4);
+    expect(said[3]).toEqual({ virtual: 'tcp:192.0.2.50:80', server: '127.0.0.9:80', on: false });
+    expect(dests(await ipvs.getTable())).toEqual([`127.0.0.1:${a.port}/5`]);
   });
 });
