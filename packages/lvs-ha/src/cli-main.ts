@@ -26,6 +26,7 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   takeover: async () => (await import('./commands/control.js')).takeoverCommand,
   reload: async () => (await import('./commands/control.js')).reloadCommand,
   stop: async () => (await import('./commands/control.js')).stopCommand,
+  'systemd-unit': async () => (await import('./commands/systemd-unit.js')).systemdUnitCommand,
 };
 
 function usage(): string {
