@@ -12,6 +12,7 @@ import { ClusterNode } from '@lvs-ha/cluster';
 import { loadConfigDir } from '@lvs-ha/ha-config';
 import type { CliCommand } from '../cli-main.js';
 import { type ControlAnswer, type ControlRequest, DEFAULT_CONTROL_SOCKET, serveControl } from '../control.js';
+import { clusterStatusLine, SystemdNotifier } from '../systemd.js';
 
 const HELP = `usage: lvs-ha start [--config-dir DIR] [--node NAME] [--control PATH] [--script-timeout SECONDS]
 
@@ -77,6 +78,11 @@ export const startCommand: CliCommand = {
       io.stdout(HELP);
       return 0;
     }
+    // systemd (Type=notify): its variables kept from what our scripts inherit; WATCHDOG=1 from this, the main, thread
+    const sd = SystemdNotifier.fromEnvironment(process.env, {
+      onError: (e) => io.stderr(`lvs-ha start: systemd: ${(e as Error).message}\n`),
+    });
+    sd.startWatchdog();
     const dir = values['config-dir'] ?? '/etc/ha.d';
     const config = await loadConfigDir(dir);
     for (const p of config.problems) io.stderr(`${p.severity}: ${p.message}\n`);
@@ -129,6 +135,11 @@ export const startCommand: CliCommand = {
     }
     const running = node;
     running.on('log', (line) => io.stdout(`${line}\n`));
+    let joined = false;
+    // STATUS= for systemctl status, sent when the node's line changes
+    running.on('log', () => {
+      if (joined) sd.status(clusterStatusLine(running.status()));
+    });
     return new Promise<number>((resolve) => {
       let done = false;
       const finish = (code: number) => {
@@ -145,6 +156,7 @@ export const startCommand: CliCommand = {
           return;
         }
         stopping = true;
+        sd.stopping('stopping: releasing the resources, then telling the peer');
         void running.stop({ graceful: true }).then(
           () => {
             io.stdout('stopped\n');
@@ -156,7 +168,15 @@ export const startCommand: CliCommand = {
           },
         );
       };
-      const reload = () => void running.reload().catch(() => undefined);
+      const reload = () => {
+        sd.reloading('reloading ldirectord.cf');
+        void running
+          .reload()
+          .catch(() => undefined)
+          .finally(() => {
+            if (!stopping) sd.ready(clusterStatusLine(running.status()));
+          });
+      };
       const standby = () => running.standby('all');
       const takeover = () => running.takeover('all');
       const handlers: [NodeJS.Signals, () => void][] = [
@@ -169,15 +189,23 @@ export const startCommand: CliCommand = {
       for (const [sig, fn] of handlers) process.on(sig, fn);
       running.on('failed', (reason) => {
         io.stderr(`lvs-ha start: ${reason}\n`);
+        sd.status(`failed: ${reason}`);
         finish(1);
         // fail-stop: the process ends even if something still holds the event loop
         setTimeout(() => process.exit(1), 1000);
       });
-      running.start().catch(async (e: unknown) => {
-        io.stderr(`lvs-ha start: ${(e as Error).message}\n`);
-        await running.stop({ graceful: false }).catch(() => {});
-        finish(1);
-      });
+      running.start().then(
+        () => {
+          // joined: systemd's start-up is complete
+          joined = true;
+          sd.ready(clusterStatusLine(running.status()));
+        },
+        async (e: unknown) => {
+          io.stderr(`lvs-ha start: ${(e as Error).message}\n`);
+          await running.stop({ graceful: false }).catch(() => {});
+          finish(1);
+        },
+      );
     });
   },
 };
