@@ -9,6 +9,7 @@ import { Director, describeOperation } from '@lvs-ha/director';
 import { loadLdirectordCf } from '@lvs-ha/ha-config';
 import { describeDestination, Ipvs } from '@lvs-ha/ipvs';
 import type { CliCommand, CliIo } from '../cli-main.js';
+import { SystemdNotifier } from '../systemd.js';
 
 const HELP = `usage: lvs-ha director [--config FILE]
 
@@ -47,6 +48,11 @@ export const directorCommand: CliCommand = {
       io.stdout(HELP);
       return 0;
     }
+    // systemd (Type=notify): its variables kept from what fallbackcommand inherits; WATCHDOG=1 from the main thread
+    const sd = SystemdNotifier.fromEnvironment(process.env, {
+      onError: (e) => io.stderr(`lvs-ha director: systemd: ${(e as Error).message}\n`),
+    });
+    sd.startWatchdog();
     const file = values.config ?? '/etc/ha.d/ldirectord.cf';
     const config = await load(file, io);
     if (!config) return 1;
@@ -76,15 +82,19 @@ export const directorCommand: CliCommand = {
       return 1;
     }
     io.stdout(`started: ${config.virtuals.length} virtual service(s) from ${file}\n`);
+    sd.ready(`${config.virtuals.length} virtual service(s) from ${file}`);
     return new Promise<number>((resolve) => {
       const reload = async () => {
+        sd.reloading(`reloading ${file}`);
         const next = await load(file, io);
         if (!next) {
           io.stderr(`reload of ${file} refused: the running configuration stays\n`);
+          sd.ready(`reload of ${file} refused: the running configuration stays`);
           return;
         }
         await director.reload(next).catch(() => undefined); // errors are reported by the 'error' event
         io.stdout(`reloaded ${file}\n`);
+        sd.ready(`${next.virtuals.length} virtual service(s) from ${file}`);
       };
       const onHup = () => void reload();
       // ldirectord's autoreload: the file looked at every checkinterval, reloaded when it changed
@@ -112,6 +122,7 @@ export const directorCommand: CliCommand = {
           });
       }, config.global.checkinterval.value * 1000);
       const stop = async () => {
+        sd.stopping('stopping: removing the virtual services');
         clearInterval(autoreload);
         process.off('SIGHUP', onHup);
         process.off('SIGTERM', onStop);
