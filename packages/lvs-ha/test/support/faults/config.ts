@@ -47,9 +47,15 @@ export const liveGraceMs = (t: Timings) => t.deadtimeMs;
 
 const seconds = (ms: number) => (ms % 1000 === 0 ? String(ms / 1000) : `${ms}ms`);
 
-export function haCf(t: Timings): string {
+/**
+ * ha.cf. `logfile`: where the node writes its log. The real Heartbeat has a
+ * private /var/log (bound over in its own mount namespace); lvs-ha honours
+ * logfile too and shares this machine's file system, so it gets a file in
+ * the pair's directory, never this machine's /var/log.
+ */
+export function haCf(t: Timings, logfile = '/var/log/ha-log'): string {
   return [
-    'logfile /var/log/ha-log',
+    `logfile ${logfile}`,
     `keepalive ${seconds(t.keepaliveMs)}`,
     `deadtime ${seconds(t.deadtimeMs)}`,
     `warntime ${seconds(t.warntimeMs)}`,

@@ -120,7 +120,10 @@ export class Pair {
         const flags = join(nodeDir, 'flags');
         mkdirSync(join(configDir, 'resource.d'), { recursive: true });
         mkdirSync(flags);
-        writeFileSync(join(configDir, 'ha.cf'), cf);
+        writeFileSync(
+          join(configDir, 'ha.cf'),
+          impl === 'lvs-ha' ? haCf(timings, join(nodeDir, 'ha-log')) : cf,
+        );
         writeFileSync(join(configDir, 'authkeys'), AUTHKEYS, { mode: 0o600 });
         chmodSync(join(configDir, 'authkeys'), 0o600);
         writeFileSync(join(configDir, 'haresources'), HARESOURCES);
@@ -191,8 +194,8 @@ export class Pair {
     const cf = haCf(t);
     for (const n of NODES) {
       const d = this.d(n);
-      writeFileSync(join(d.o.configDir, 'ha.cf'), cf);
       if (d.o.heartbeatFiles) d.o.heartbeatFiles.haCf = cf;
+      else writeFileSync(join(d.o.configDir, 'ha.cf'), haCf(t, join(this.dir, n, 'ha-log')));
     }
   }
 
