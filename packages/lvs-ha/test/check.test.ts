@@ -331,7 +331,7 @@ describe('lvs-ha check: authkeys secrets', () => {
 });
 
 describe('lvs-ha check --ldirectord FILE', () => {
-  it("checks a lone ldirectord.cf as 'lvs-ha director' reads it: what it describes, where its lines go, what lvs-ha director does not do", async () => {
+  it("checks a lone ldirectord.cf as 'lvs-ha director' reads it: what it describes, where its lines go, what it does not do", async () => {
     const dir = await seedCopy();
     const file = join(dir, 'ldirectord.cf');
     const r = await check('--ldirectord', file);
@@ -342,10 +342,12 @@ describe('lvs-ha check --ldirectord FILE', () => {
     expect(r.out).toContain(
       "logging: ldirectord's to syslog local0 (tag ldirectord); every line on stdout too",
     );
-    expect(r.out).toContain(
-      `warning: ${file}:5:1: 'autoreload = yes' is accepted but not acted on: lvs-ha director does not watch the file: send it SIGHUP`,
+    expect(r.out).toContain(`lvs-ha check: ${file}: configuration is valid (0 error(s), 0 warning(s))`);
+    await writeFile(file, `emailalert = "ops@example.org"\n${await readFile(file, 'utf8')}`);
+    const again = await check('--ldirectord', file);
+    expect(again.out).toContain(
+      `warning: ${file}:1:1: 'emailalert = ops@example.org' is accepted but not acted on: lvs-ha sends no email alerts`,
     );
-    expect(r.out).toContain(`lvs-ha check: ${file}: configuration is valid (0 error(s), 1 warning(s))`);
     const json = JSON.parse((await check('--ldirectord', file, '--json')).out);
     expect(json.ldirectord.value.virtuals[0].reals).toHaveLength(2);
     expect(json.problems.map((p: { code: string }) => p.code)).toEqual(['NOT_ACTED_ON']);

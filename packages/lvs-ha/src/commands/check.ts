@@ -241,7 +241,7 @@ function notActedOnHaCf(file: string, cf: HaCf): ConfigError[] {
 const shown = (v: unknown) =>
   Array.isArray(v) ? v.join(',') : typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v);
 
-function notActedOnLdirectord(file: string, cf: LdirectordConfig, alone: boolean): ConfigError[] {
+function notActedOnLdirectord(file: string, cf: LdirectordConfig): ConfigError[] {
   const out: ConfigError[] = [];
   const warn = (name: string, value: unknown, at: { line?: number; column?: number }, why: string) =>
     out.push(
@@ -264,15 +264,6 @@ function notActedOnLdirectord(file: string, cf: LdirectordConfig, alone: boolean
     }
   };
   scan(cf.settings);
-  const auto = cf.settings.autoreload;
-  // lvs-ha start looks at the file (cluster's autoreload); lvs-ha director reloads on SIGHUP only
-  if (alone && auto?.value === true)
-    warn(
-      'autoreload',
-      'yes',
-      auto,
-      "lvs-ha director does not watch the file: send it SIGHUP ('lvs-ha start' does)",
-    );
   for (const e of cf.execute)
     warn(
       'execute',
@@ -418,7 +409,7 @@ async function checkDir(
   const extra: ConfigError[] = [];
   if (cfg.haCf) extra.push(...notActedOnHaCf(cfg.haCf.file, cfg.haCf.value));
   if (cfg.ldirectord) {
-    extra.push(...notActedOnLdirectord(cfg.ldirectord.file, cfg.ldirectord.value, false));
+    extra.push(...notActedOnLdirectord(cfg.ldirectord.file, cfg.ldirectord.value));
     extra.push(...loggingProblems(cfg.ldirectord.file, cfg.ldirectord.value, nodeLogPlan(cfg)));
   }
   const problems = [...cfg.problems, ...extra].map((p) => redactProblem(p, authFile, secrets));
@@ -454,10 +445,7 @@ async function checkLdirectord(
     const logProblems: string[] = [];
     const targets = ldirectordLogTargets(ld.parsed.settings.logfile?.value, logProblems);
     const plan: LogPlan = { heartbeat: [], ldirectord: targets, ldirectordConfig: '', problems: logProblems };
-    problems.push(
-      ...notActedOnLdirectord(ld.file, ld.parsed, true),
-      ...loggingProblems(ld.file, ld.parsed, plan),
-    );
+    problems.push(...notActedOnLdirectord(ld.file, ld.parsed), ...loggingProblems(ld.file, ld.parsed, plan));
     lines.push(...describeLdirectord(ld.file, ld.parsed), describeLogging(plan, true));
   }
   if (values.json) {
