@@ -9,6 +9,7 @@ import { Director, describeOperation } from '@lvs-ha/director';
 import { loadLdirectordCf } from '@lvs-ha/ha-config';
 import { describeDestination, Ipvs } from '@lvs-ha/ipvs';
 import type { CliCommand, CliIo } from '../cli-main.js';
+import { directorLogger, teeIo } from '../logging.js';
 import { SystemdNotifier } from '../systemd.js';
 
 const HELP = `usage: lvs-ha director [--config FILE]
@@ -64,6 +65,14 @@ export const directorCommand: CliCommand = {
       return 1;
     }
     const director = new Director({ ipvs });
+    // from here every line also goes where ldirectord.cf's logfile says (a path or a syslog facility)
+    const logfile = config.global.logfile.explicit ? config.global.logfile.value : undefined;
+    io = teeIo(io, directorLogger(file, logfile, io));
+    director.on('fallback', (f) =>
+      io.stdout(
+        `${f.virtual} fallback ${f.server} ${f.on ? 'on (no real server up)' : 'off (a real server is up)'}\n`,
+      ),
+    );
     director.on('transition', (t) => {
       const real = describeDestination(t.real);
       const why = t.up ? '' : ` (${t.result.reason}: ${t.result.detail.split(/\r?\n/)[0]?.slice(0, 120)})`;
