@@ -12,6 +12,7 @@ import { ClusterNode } from '@lvs-ha/cluster';
 import { loadConfigDir } from '@lvs-ha/ha-config';
 import type { CliCommand } from '../cli-main.js';
 import { type ControlAnswer, type ControlRequest, DEFAULT_CONTROL_SOCKET, serveControl } from '../control.js';
+import { nodeLogger } from '../logging.js';
 import { clusterStatusLine, SystemdNotifier } from '../systemd.js';
 
 const HELP = `usage: lvs-ha start [--config-dir DIR] [--node NAME] [--control PATH] [--script-timeout SECONDS]
@@ -134,7 +135,8 @@ export const startCommand: CliCommand = {
       return 1;
     }
     const running = node;
-    running.on('log', (line) => io.stdout(`${line}\n`));
+    // stdout as before, and where ha.cf's logfile/debugfile/logfacility and ldirectord.cf's logfile say
+    running.on('log', nodeLogger(config, io, { host: values.node ?? hostname() }).line);
     let joined = false;
     // STATUS= for systemctl status, sent when the node's line changes
     running.on('log', () => {
