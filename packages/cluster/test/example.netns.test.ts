@@ -10,7 +10,8 @@ import { describeWithLab } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..', '..');
-const haCf = 'keepalive 200ms\ndeadtime 1\nwarntime 500ms\ninitdead 3\nbcast eth0\nauto_failback on\nnode load1 load2\n';
+const haCf =
+  'keepalive 200ms\ndeadtime 1\nwarntime 500ms\ninitdead 3\nbcast eth0\nauto_failback on\nnode load1 load2\n';
 const haresources = 'load1 192.0.2.50/32/eth0\nload2 192.0.2.51/32/eth0\n';
 
 describeWithLab(['root', 'netns'], 'examples/cluster-node.ts: two ClusterNodes in namespaces', () => {
@@ -38,7 +39,9 @@ describeWithLab(['root', 'netns'], 'examples/cluster-node.ts: two ClusterNodes i
     const t0 = Date.now();
     while (!(await pred())) {
       if (Date.now() - t0 > ms) {
-        const out = await Promise.all(Object.entries(nodes).map(async ([n, p]) => `${n}:\n${await p.output()}`));
+        const out = await Promise.all(
+          Object.entries(nodes).map(async ([n, p]) => `${n}:\n${await p.output()}`),
+        );
         throw new Error(`${what}: not within ${ms / 1000} s\n${out.join('\n')}`);
       }
       await new Promise((r) => setTimeout(r, 100));
