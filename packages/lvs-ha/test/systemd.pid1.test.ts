@@ -8,12 +8,14 @@
 //   after the node has joined ("started as load1"), with STATUS=; the main
 //   process has exactly CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BIND_SERVICE
 //   (bounding, effective, ambient); a resource script it ran has no
-//   NOTIFY_SOCKET or WATCHDOG_*; WATCHDOG=1 every WatchdogSec/2;
+//   NOTIFY_SOCKET or WATCHDOG_*; WATCHDOG=1 every WatchdogSec/2; STATUS=
+//   follows the node (its group and VIP taken after initdead);
 // - `systemctl reload`: SIGHUP, RELOADING=1 with MONOTONIC_USEC, then READY=1;
 // - a hung main thread (the control socket's block-main fault): the pings
 //   stop while the membership thread still sends heartbeats (seen on the
-//   wire by a peer namespace), systemd's watchdog kills it and starts it
-//   again, READY=1 again;
+//   wire by a peer namespace), systemd's watchdog kills it (SIGABRT, which
+//   leaves the VIP on eth0) and starts it again: the new process takes the
+//   leftover VIP down before it joins, READY=1 again;
 // - `systemctl stop`: STOPPING=1, a clean exit.
 //
 // WatchdogSec is 3 s by a drop-in (the unit's own is 2 x deadtime, 20 s, so
@@ -44,7 +46,7 @@ const haCf = [
   'keepalive 500ms',
   'deadtime 10',
   'warntime 5',
-  'initdead 20',
+  'initdead 10',
   'bcast eth0',
   'auto_failback on',
   'node load1 load2',
@@ -203,6 +205,22 @@ if (missing) process.stderr.write(`[systemd] ${missing}\n`);
         ).toBeGreaterThanOrEqual(3);
       }, 120_000);
 
+      it('STATUS= follows the node: its group and VIP taken after initdead', async () => {
+        const { value: status, ms } = await until(
+          'StatusText says the group is held',
+          async () => {
+            const t = (await show(['StatusText'])).StatusText;
+            return t && /holding (local|all) .*VIPs 192\.0\.2\.50\/32/.test(t) ? t : undefined;
+          },
+          30_000,
+          dump,
+        );
+        process.stderr.write(`[systemd] StatusText=${status} (${ms} ms later)\n`);
+        const addrs = (await load1.exec(['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'], { check: true }))
+          .stdout;
+        expect(addrs).toContain(' 192.0.2.50/32 ');
+      }, 60_000);
+
       it('systemctl reload: SIGHUP, RELOADING=1 with MONOTONIC_USEC, then READY=1', async () => {
         const pid = await mainPid();
         const before = sd.notifications(UNIT).length;
@@ -283,6 +301,8 @@ if (missing) process.stderr.write(`[systemd] ${missing}\n`);
           `[systemd] active again ${backMs} ms after the kill (RestartSec=2s, tsx start-up)\n`,
         );
         expect(Number(again.NRestarts)).toBe(1);
+        // SIGABRT left the VIP on eth0; the new process took it down before joining
+        expect(out()).toMatch(/Resource (IPaddr )?192\.0\.2\.50\/32\S* is active, and should not be!/);
         expect(again.StatusText).toMatch(/^load1 /);
         expect(
           sd.notifications(UNIT).some((n) => n.pid === Number(again.MainPID) && n.fields.includes('READY=1')),
