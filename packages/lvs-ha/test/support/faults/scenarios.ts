@@ -337,29 +337,35 @@ const partition: FaultDef = {
 };
 
 /**
- * Loss on what each director sends (`tc qdisc add dev eth0 root netem loss
- * 30%` on both, as nftables: this kernel has no sch_netem): 30 % of the
- * frames each way between the directors are lost, and 30 % of their
- * answers to the client. Not the director's ingress as well: a frame
- * between the directors would then cross two lossy hops (51 % lost), and
- * under that two real Heartbeat 3.0.6 with deadtime 2 s declare each other
- * dead about one minute in three (measured here), so no failover could not
- * be asked of lvs-ha either.
+ * Loss on what each director sends, on the wire: 30 % of the frames a
+ * director puts on its link are dropped where they enter the switch (an
+ * nftables ingress rule on its bridge port in the switch namespace; this
+ * kernel has no sch_netem), so 30 % each way between the directors and of
+ * their answers to the client, and the sender never learns of it (a drop
+ * in the director's own egress hook would fail its gratuitous ARP with
+ * ENOBUFS, which a lossy cable does not do). Not both ways on both links:
+ * a frame between the directors would then cross two lossy hops (51 %
+ * lost), and under that two real Heartbeat 3.0.6 with deadtime 2 s declare
+ * each other dead about one minute in three (measured here), so no failover
+ * could not be asked of lvs-ha either.
  */
 export async function setLoss(p: Pair, percent: number): Promise<void> {
-  for (const d of Object.values(p.directors)) {
-    await d.ns.exec(['nft', 'delete', 'table', 'netdev', 'fltloss']);
-    if (percent <= 0) continue;
-    await d.ns.exec(['nft', '-f', '-'], {
-      input: `table netdev fltloss {\nchain out { type filter hook egress device "eth0" priority 0; counter; numgen random mod 100 < ${percent} counter drop; }\n}\n`,
-      check: true,
-    });
-  }
+  const sw = p.seg.switchNs;
+  await sw.exec(['nft', 'delete', 'table', 'netdev', 'fltloss']);
+  if (percent <= 0) return;
+  const chains = Object.values(p.directors).map(
+    (d) =>
+      `chain ${d.o.port} { type filter hook ingress device "${d.o.port}" priority 0; counter; numgen random mod 100 < ${percent} counter drop; }`,
+  );
+  await sw.exec(['nft', '-f', '-'], {
+    input: `table netdev fltloss {\n${chains.join('\n')}\n}\n`,
+    check: true,
+  });
 }
 
-/** Frames seen and dropped by setLoss() on a director. */
-export async function lossCounters(d: Director): Promise<{ seen: number; dropped: number }> {
-  const out = (await d.ns.exec(['nft', 'list', 'table', 'netdev', 'fltloss'])).stdout;
+/** Frames a director sent and setLoss() dropped. */
+export async function lossCounters(p: Pair, d: Director): Promise<{ seen: number; dropped: number }> {
+  const out = (await p.seg.switchNs.exec(['nft', 'list', 'chain', 'netdev', 'fltloss', d.o.port])).stdout;
   const c = [...out.matchAll(/counter packets (\d+)/g)].map((m) => Number(m[1]));
   return { seen: c[0] ?? 0, dropped: c[1] ?? 0 };
 }
@@ -367,7 +373,7 @@ export async function lossCounters(d: Director): Promise<{ seen: number; dropped
 export const lossFault = (seconds: number): FaultDef => ({
   id: 'loss',
   n: 8,
-  title: `30 % loss each way between the directors (on what both send) for ${seconds} s: no failover, no split brain`,
+  title: `30 % loss on what both directors send (each way between them) for ${seconds} s: no failover, no split brain`,
   kinds: ['A', 'B'],
   timeoutMs: { A: seconds * 1000 + 90_000, B: seconds * 1000 + 150_000 },
   async run(p, from) {
@@ -380,7 +386,7 @@ export const lossFault = (seconds: number): FaultDef => ({
         '30 % loss',
       );
       for (const d of Object.values(p.directors)) {
-        const c = await lossCounters(d);
+        const c = await lossCounters(p, d);
         const ratio = c.dropped / Math.max(1, c.seen);
         if (c.seen < 100 || ratio < 0.2 || ratio > 0.4)
           throw new FaultFailure(
