@@ -335,11 +335,12 @@ export class Pair {
    * resumes: its grace, then Heartbeat's answer to a peer "returning after
    * partition" (both nodes give everything up and join again), and two
    * nodes joining together wait RQSTDELAY (10 s) for each other before they
-   * take their groups; then the scripts.
+   * take their groups; then the scripts (the real Heartbeat's restart exec,
+   * its IPaddr scripts: with both cores busy that came to 17 s after SIGCONT).
    */
   get healBoundMs(): number {
     return (
-      liveGraceMs(this.timings) + this.timings.deadtimeMs + RQSTDELAY_MS + (this.kind === 'A' ? 5000 : 10_000)
+      liveGraceMs(this.timings) + this.timings.deadtimeMs + RQSTDELAY_MS + (this.kind === 'A' ? 8000 : 20_000)
     );
   }
 
