@@ -34,7 +34,9 @@ import { Liveness, vipReport } from './support/faults/timeline.js';
 import { parseMonitorLine } from './support/faults/watch.js';
 
 describe('the invariant as the fault suite reads it', () => {
-  it('counts two live directors with one VIP as a split-brain moment, not a dead or stopped one', () => {
+  it('counts two live directors with one VIP as a split-brain moment, not a dead or stopped one', {
+    timeout: 5000,
+  }, () => {
     const live = new Liveness(['load1', 'load2']);
     live.up('load1', 0, 'started');
     live.up('load2', 0, 'started');
@@ -69,7 +71,7 @@ describe('the invariant as the fault suite reads it', () => {
     ]);
   });
 
-  it("reads ip monitor's lines", () => {
+  it("reads ip monitor's lines", { timeout: 5000 }, () => {
     expect(
       parseMonitorLine('[2026-12-02T16:28:26.481730] 3: eth0    inet 192.0.2.50/32 scope global eth0'),
     ).toEqual({

@@ -280,6 +280,14 @@ const killHeartbeatThread: FaultDef = {
       );
     await p.settle(ALL_ON('load2'), p.takeoverBoundMs, 'load2 takes over');
     downBeforePeerUp(p, from, 'heartbeat thread killed');
+    // and gone before the peer took over (the exit as the test saw it, ip's stamp on the peer's address)
+    const up = Math.min(
+      ...[VIP1, VIP1B].map((v) => firstChange(p, 'load2', v, true, from) ?? Number.POSITIVE_INFINITY),
+    );
+    if (!(x.t <= up + 100))
+      throw new FaultFailure(
+        `load1 exited ${x.t - up} ms after load2 took its group over: it must be gone before the peer takes over`,
+      );
     await backHome(p, 'load1 restarted gets its group back');
   },
 };
