@@ -162,7 +162,7 @@ export class ClusterNode extends EventEmitter<Events> {
       openIpvs: o.openIpvs ?? (() => Ipvs.open()),
       scriptTimeoutMs: (o.scriptTimeout ?? 60) * 1000,
       say: (line) => this.say(line),
-      onVips: (specs) => this.thread?.vips(specs),
+      onFailStopList: (items) => this.thread?.failStopList(items),
     });
   }
 
@@ -235,6 +235,9 @@ export class ClusterNode extends EventEmitter<Events> {
     thread.on('status', (peer, status) => {
       const p = this.seen.peers.find((x) => x.name === peer);
       const since = new Date().toISOString();
+      // the peer (back) in the cluster: if it held our VIPs meanwhile, the segment's ARP caches point at it
+      if (p && (status === 'active' || status === 'up') && p.status !== status)
+        void this.runner.announceAll(`${peer} is ${status}`);
       if (p) Object.assign(p, { status, since });
       else if (peer === this.options.node)
         Object.assign(this.seen, { nodeStatus: status, nodeStatusSince: since });
@@ -252,8 +255,18 @@ export class ClusterNode extends EventEmitter<Events> {
       this.seen.state = state;
       this.say(`resources ${holding} (${state})`);
     });
-    thread.on('warning', (m) => this.say(`warning ${m}`));
-    thread.on('partition', (peer) => void this.restartAfterPartition(peer));
+    thread.on('warning', (m) => {
+      this.say(`warning ${m}`);
+      if (/^Both machines own/.test(m)) void this.runner.announceAll('both nodes held a group');
+    });
+    thread.on(
+      'partition',
+      (peer) => void this.restartAfterPartition(`Cluster node ${peer} returning after partition`),
+    );
+    thread.on(
+      'frozen',
+      (ms) => void this.restartAfterPartition(`this process was stopped for ${ms} ms`, true),
+    );
     thread.on('died', (reason) => void this.failStop(reason));
     await thread.start();
   }
@@ -286,15 +299,20 @@ export class ClusterNode extends EventEmitter<Events> {
   /**
    * Heartbeat: "Cluster node … returning after partition": both sides took
    * the other for dead and may both hold its groups. Heartbeat gives
-   * everything up and restarts; so do we, then join as a new instance.
+   * everything up and restarts; so do we, then join as a new instance. The
+   * same when this whole process was stopped for longer than the peer waits
+   * (SIGSTOP, a suspended VM): the peer has taken over; our VIPs go down at
+   * once, before the rest is released.
    */
-  private async restartAfterPartition(peer: string): Promise<void> {
+  private async restartAfterPartition(why: string, vipsFirst = false): Promise<void> {
     if (this.phase !== 'running') return;
     this.phase = 'restarting';
     this.say(
-      `warning Cluster node ${peer} returning after partition: giving up our resources and joining again (Heartbeat's restart), so that only one node holds each group`,
+      `warning ${why}: giving up our resources and joining again (Heartbeat's restart), so that only one node holds each group`,
     );
     try {
+      // stopped longer than the peer waits: it holds our groups by now; ours go first, at once
+      if (vipsFirst) await this.runner.vipsDownNow();
       await this.thread?.close({ graceful: true });
       await this.releaseEverything();
       if ((this.phase as string) !== 'restarting') return;

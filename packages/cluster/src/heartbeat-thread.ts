@@ -16,11 +16,14 @@
 // process. A VIP it cannot take down keeps it heartbeating (the peer must
 // not take over into a split brain) and is said on stderr every second.
 // The main thread treats this thread's death the same way (ClusterNode).
+
+import { execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { writeSync } from 'node:fs';
 import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
 import { HeartbeatNode, type HeartbeatNodeOptions, type ResourceAction } from '@lvs-ha/hb-proto';
 import { startWorker } from '@lvs-ha/sys';
+import type { FailStopItem } from './resources.js';
 
 /** The node's options without the resource runner (it stays on the main thread). */
 export type HeartbeatThreadOptions = Omit<HeartbeatNodeOptions, 'resources'> & {
@@ -35,6 +38,7 @@ type ToMain =
   | { t: 'link'; peer: string; medium: string; status: string }
   | { t: 'change'; holding: string; state: string }
   | { t: 'partition'; peer: string }
+  | { t: 'frozen'; ms: number }
   | { t: 'warning'; message: string }
   | { t: 'error'; message: string }
   | { t: 'action'; action: ResourceAction }
@@ -42,7 +46,7 @@ type ToMain =
 type ToThread =
   | { t: 'done'; id: number }
   | { t: 'alive' }
-  | { t: 'vips'; specs: string[] }
+  | { t: 'failstop'; items: FailStopItem[] }
   | { t: 'standby' | 'takeover'; which: 'all' | 'local' | 'foreign' | 'failback' }
   | { t: 'close'; graceful: boolean }
   | { t: 'crash' };
@@ -53,6 +57,8 @@ type Events = {
   change: [holding: string, state: string];
   /** The peer talks again after we took it for dead without its having restarted (Heartbeat: "returning after partition"). */
   partition: [peer: string];
+  /** The whole process was stopped this long (SIGSTOP, a suspended VM): the peer may have taken over meanwhile. */
+  frozen: [ms: number];
   warning: [message: string];
   error: [message: string];
   /** The thread ended without being closed (a crash). */
@@ -112,6 +118,8 @@ export class HeartbeatThread extends EventEmitter<Events> {
           return this.emit('change', m.holding, m.state);
         case 'partition':
           return this.emit('partition', m.peer);
+        case 'frozen':
+          return this.emit('frozen', m.ms);
         case 'warning':
           return this.emit('warning', m.message);
         case 'error':
@@ -147,9 +155,9 @@ export class HeartbeatThread extends EventEmitter<Events> {
     this.send({ t: 'takeover', which });
   }
 
-  /** The VIPs up now (the thread takes them down itself should this thread hang). */
-  vips(specs: string[]): void {
-    this.send({ t: 'vips', specs });
+  /** What the thread takes down itself should this thread hang (ResourceRunner.failStopList()). */
+  failStopList(items: FailStopItem[]): void {
+    this.send({ t: 'failstop', items });
   }
 
   /** For fault-injection tests only: the thread throws an uncaught error, as a bug would. */
@@ -176,7 +184,7 @@ if (!isMainThread && parentPort && (workerData as { node?: unknown } | undefined
   const post = (m: ToMain) => port.postMessage(m);
   const options = workerData as HeartbeatThreadOptions;
   const waiting = new Map<number, () => void>();
-  let vips: string[] = [];
+  let items: FailStopItem[] = [];
   let closing = false;
   const node = new HeartbeatNode({
     ...options,
@@ -204,25 +212,38 @@ if (!isMainThread && parentPort && (workerData as { node?: unknown } | undefined
   let lastAlive = performance.now();
   let lastCheck = performance.now();
   let failing = false;
+  const stopScript = (i: Extract<FailStopItem, { kind: 'script' }>) =>
+    new Promise<void>((resolve, reject) =>
+      execFile(i.path, [...i.args, 'stop'], { timeout: i.timeoutMs, killSignal: 'SIGKILL' }, (err) =>
+        err ? reject(new Error(`${[i.path, ...i.args, 'stop'].join(' ')}: ${err.message}`)) : resolve(),
+      ),
+    );
   const failStop = async (reason: string) => {
     failing = true;
-    loud(`${reason}: taking the VIPs down from the heartbeat thread, then leaving the cluster`);
+    loud(
+      `${reason}: taking the groups down from the heartbeat thread (VIPs, scripts), then leaving the cluster`,
+    );
     const { release } = await import('@lvs-ha/vip');
     for (;;) {
-      const left: string[] = [];
-      for (const spec of vips) {
+      const left: FailStopItem[] = [];
+      for (const i of items) {
         try {
-          const c = await release(spec);
-          loud(`vip ${spec} down on ${c.interface}`);
+          if (i.kind === 'vip') loud(`vip ${i.spec} down on ${(await release(i.spec)).interface}`);
+          else {
+            await stopScript(i);
+            loud(`${i.path} stop: done`);
+          }
         } catch (e) {
-          left.push(spec);
-          loud(`error vip ${spec} cannot be taken down: ${(e as Error).message}`);
+          left.push(i);
+          loud(
+            `error ${i.kind === 'vip' ? `vip ${i.spec}` : i.path} cannot be taken down: ${(e as Error).message}`,
+          );
         }
       }
-      vips = left;
+      items = left;
       if (left.length === 0) break;
       loud(
-        `still heartbeating: ${left.join(', ')} may be up here, and the peer must not take it over beside it; trying again in 1 s`,
+        'still heartbeating: a resource may be up here, and the peer must not take it over beside it; trying again in 1 s',
       );
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -230,11 +251,16 @@ if (!isMainThread && parentPort && (workerData as { node?: unknown } | undefined
     loud('left the cluster (shutdone sent: the peer takes over now); ending the process');
     process.kill(process.pid, 'SIGKILL');
   };
+  // The peer declares us dead after deadtime of silence. (Our last heartbeat may be a keepalive
+  // older still; deadtime itself keeps a busy machine's scheduling stalls from counting.)
+  const frozenMs = options.deadtimeMs;
   const watchdog = setInterval(() => {
     const now = performance.now();
     // This thread ran late too: the whole process was stopped (SIGSTOP, a
-    // suspended VM), not the main thread alone. Give it time to speak.
+    // suspended VM), not the main thread alone. Give it time to speak, and
+    // tell it: long enough, and the peer has taken over meanwhile.
     if (now - lastCheck > hangMs / 2) lastAlive = now;
+    if (now - lastCheck > frozenMs && !closing) post({ t: 'frozen', ms: Math.round(now - lastCheck) });
     lastCheck = now;
     if (!failing && !closing && now - lastAlive > hangMs)
       void failStop(`the main thread has not answered for ${Math.round(now - lastAlive)} ms (hung)`);
@@ -245,7 +271,7 @@ if (!isMainThread && parentPort && (workerData as { node?: unknown } | undefined
       waiting.get(m.id)?.();
       waiting.delete(m.id);
     } else if (m.t === 'alive') lastAlive = performance.now();
-    else if (m.t === 'vips') vips = m.specs;
+    else if (m.t === 'failstop') items = m.items;
     else if (m.t === 'standby') node.resources?.standby(m.which);
     else if (m.t === 'takeover') node.resources?.takeover(m.which);
     else if (m.t === 'crash')

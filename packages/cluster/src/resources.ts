@@ -41,9 +41,21 @@ export interface ResourceRunnerOptions {
   stopRetryMs?: (attempt: number) => number;
   /** One line per event. */
   say: (line: string) => void;
-  /** The VIPs up now, after each change (the heartbeat thread takes them down if this thread hangs). */
+  /** The VIPs up now, after each change. */
   onVips?: (specs: string[]) => void;
+  /**
+   * What a fail-stop from the heartbeat thread has to take down, in stop
+   * order, after each change (that thread does it if this one hangs): the
+   * VIPs and the scripts of the groups held (ldirectord's table stays: it is
+   * harmless without its VIP, and the next start's idle check removes it).
+   */
+  onFailStopList?: (items: FailStopItem[]) => void;
 }
+
+/** One thing the heartbeat thread takes down itself when the main thread hangs. */
+export type FailStopItem =
+  | { kind: 'vip'; spec: string }
+  | { kind: 'script'; path: string; args: string[]; timeoutMs: number };
 
 export class ResourceError extends Error {
   override readonly name = 'ResourceError';
@@ -99,22 +111,25 @@ async function stampOf(file: string): Promise<string> {
 
 export class ResourceRunner {
   /** Groups held whole. */
-  private readonly held = new Set<string>();
+  private readonly held = new Map<string, HaResourceGroup>();
   private readonly directors = new Map<string, RunningDirector>();
   /** The last ldirectord.cf of each name that had no error: used when an edit broke it. */
   private readonly lastGood = new Map<string, LdResolvedConfig>();
-  private readonly vips = new Set<string>();
+  /** VIP spec -> where it is up (to announce it again). */
+  private readonly vips = new Map<string, { address: string; interface: string }>();
+  /** Resource scripts by name -> the path they were found at. */
+  private readonly scripts = new Map<string, string>();
 
   constructor(private readonly o: ResourceRunnerOptions) {}
 
   /** Groups held now. */
   holding(): string[] {
-    return [...this.held];
+    return [...this.held.keys()];
   }
 
   /** The VIP specs up now. */
   vipsUp(): string[] {
-    return [...this.vips];
+    return [...this.vips.keys()];
   }
 
   /** The ldirectord.cf files whose Director runs. */
@@ -170,7 +185,8 @@ export class ResourceRunner {
         return false;
       }
     }
-    this.held.add(key);
+    this.held.set(key, group);
+    this.tellFailStop();
     return true;
   }
 
@@ -182,6 +198,43 @@ export class ResourceRunner {
     }
     for (const r of [...group.resources].reverse()) await this.stopUntilDone(key, r);
     this.held.delete(key);
+    this.tellFailStop();
+  }
+
+  /** The groups held, in stop order, as the heartbeat thread's fail-stop needs them. */
+  failStopList(): FailStopItem[] {
+    const items: FailStopItem[] = [];
+    for (const group of [...this.held.values()].reverse())
+      for (const r of [...group.resources].reverse()) {
+        if (r.kind === 'ipaddr') items.push({ kind: 'vip', spec: r.spec });
+        else if (r.name !== 'ldirectord') {
+          const path = this.scripts.get(r.name);
+          if (path)
+            items.push({ kind: 'script', path, args: r.args, timeoutMs: this.o.scriptTimeoutMs ?? 60_000 });
+        }
+      }
+    // a VIP of a group still being started is up already: it goes too
+    for (const spec of this.vips.keys())
+      if (!items.some((i) => i.kind === 'vip' && i.spec === spec)) items.unshift({ kind: 'vip', spec });
+    return items;
+  }
+
+  private tellFailStop(): void {
+    this.o.onFailStopList?.(this.failStopList());
+  }
+
+  /**
+   * Gratuitous ARP / unsolicited NA for every VIP up here, again: after the
+   * peer held them too (a partition, a stopped process) the segment's ARP
+   * caches may point at it.
+   */
+  async announceAll(reason: string): Promise<void> {
+    for (const [spec, where] of this.vips) {
+      this.o.say(`vip ${spec} announced again on ${where.interface} (${reason})`);
+      await announce({ address: where.address, interface: where.interface, count: 3, intervalMs: 200 }).catch(
+        (e: unknown) => this.o.say(`error announcing ${spec}: ${(e as Error).message}`),
+      );
+    }
   }
 
   /**
@@ -190,7 +243,7 @@ export class ResourceRunner {
    */
   async vipsDownNow(): Promise<string[]> {
     const left: string[] = [];
-    for (const spec of [...this.vips]) {
+    for (const spec of [...this.vips.keys()]) {
       try {
         const c = await release(spec);
         this.vips.delete(spec);
@@ -267,8 +320,9 @@ export class ResourceRunner {
       // Heartbeat's IPaddr does not ask who else has the address: the peer is dead or gave it up.
       // One round of announcements at once, four more in the background (IPaddr2's arp_bg).
       const t = await takeOver(r.spec, { probe: false, announce: { count: 1 } });
-      this.vips.add(r.spec);
+      this.vips.set(r.spec, { address: r.address, interface: t.change.interface });
       this.o.onVips?.(this.vipsUp());
+      this.tellFailStop();
       this.o.say(`vip ${r.spec} up on ${t.change.interface}`);
       announce({ address: r.address, interface: t.change.interface, count: 4, intervalMs: 200 }).catch(
         (e: unknown) => this.o.say(`error announcing ${r.spec}: ${(e as Error).message}`),
@@ -282,6 +336,7 @@ export class ResourceRunner {
       const c = await release(r.spec);
       this.vips.delete(r.spec);
       this.o.onVips?.(this.vipsUp());
+      this.tellFailStop();
       this.o.say(`vip ${r.spec} down on ${c.interface}`);
     } else if (r.name === 'ldirectord') await this.stopDirector(key, r.args[0] ?? 'ldirectord.cf');
     else await this.script(r.name, r.args, 'stop');
@@ -357,6 +412,7 @@ export class ResourceRunner {
     const candidates = [join(this.o.configDir, 'resource.d', name), join('/etc/init.d', name)];
     const path = await firstExisting(candidates);
     if (!path) throw new ResourceError('NO_SCRIPT', `no script ${candidates.join(' or ')}`);
+    this.scripts.set(name, path);
     const timeout = this.o.scriptTimeoutMs ?? 60_000;
     const command = [path, ...args, op].join(' ');
     const out = await new Promise<string>((resolve, reject) =>

@@ -73,7 +73,8 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     }
     dir = mkdtempSync(join(tmpdir(), 'lvs-ha-mixed-'));
     mkdirSync(join(dir, 'ha.d'));
-    writeFileSync(join(dir, 'ha.d', 'ha.cf'), haCf);
+    // our node logs where ha.cf says: to a file of the test's, not this machine's /var/log (the real node has its own)
+    writeFileSync(join(dir, 'ha.d', 'ha.cf'), haCf.replace('/var/log/ha-log', join(dir, 'ours-ha-log')));
     writeFileSync(join(dir, 'ha.d', 'authkeys'), authkeys, { mode: 0o600 });
     writeFileSync(join(dir, 'ha.d', 'haresources'), haresources);
   });
@@ -191,7 +192,9 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     // what our node believes, as cl_status would tell (lvs-ha status --json)
     const s1 = await ourStatus();
     expect(s1).toMatchObject({ node: 'load2', nodeStatus: 'active', holding: 'local' });
-    expect(s1.peers).toEqual([{ name: 'load1', status: 'active', links: { 'bcast eth0': 'up' } }]);
+    expect(s1.peers).toEqual([
+      { name: 'load1', status: 'active', since: expect.any(String), links: { 'bcast eth0': 'up' } },
+    ]);
 
     // 2. the real node crashes: we take its VIP after deadtime and announce it
     await crash(load1);

@@ -193,8 +193,9 @@ export const startCommand: CliCommand = {
         io.stderr(`lvs-ha start: ${reason}\n`);
         sd.status(`failed: ${reason}`);
         finish(1);
-        // fail-stop: the process ends even if something still holds the event loop
-        setTimeout(() => process.exit(1), 1000);
+        // fail-stop: the resources are down; the process ends now (the peer is about to take over),
+        // whatever still holds the event loop
+        setTimeout(() => process.exit(1), 50);
       });
       running.start().then(
         () => {

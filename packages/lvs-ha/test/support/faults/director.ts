@@ -119,6 +119,13 @@ export class Director {
   /** every lvs-ha process this director ran, for the report */
   readonly history: LvsHaProcess[] = [];
   #running = false;
+  /**
+   * lvs-ha: it said "started as NAME" (joined the cluster). A node is live
+   * only from then on: before it joins it is not a member, and whatever
+   * addresses it has then are what a killed run left (fault 13), which it
+   * must take down before it joins — checked by that fault itself.
+   */
+  #joined = false;
   #stopped = false;
   #cut = false;
   #live = false;
@@ -168,7 +175,7 @@ export class Director {
   }
 
   #update(note: string): void {
-    const ok = this.#running && !this.#stopped && !this.#cut;
+    const ok = this.#running && this.#joined && !this.#stopped && !this.#cut;
     if (ok === this.#live) return;
     this.#live = ok;
     const now = Date.now();
@@ -213,7 +220,15 @@ export class Director {
       this.proc = p;
       this.history.push(p);
       this.#running = true;
+      this.#joined = false;
       this.#update('started');
+      void (async () => {
+        while (p.running && !p.lines.some((l) => l.line.startsWith(`started as ${this.name}`)))
+          await sleep(20);
+        if (this.proc !== p || !p.running) return;
+        this.#joined = true;
+        this.#update('joined');
+      })();
       return;
     }
     const f = this.o.heartbeatFiles;
@@ -229,6 +244,7 @@ export class Director {
     });
     this.real = real;
     this.#running = true;
+    this.#joined = true;
     this.#update('started');
     // the extra files are written 0644: the script must be executable before its first status
     await real.ns.runner.exec(['chmod', '755', `${real.dir}/etc/resource.d/vipb`], { check: true });
