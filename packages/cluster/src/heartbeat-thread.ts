@@ -20,6 +20,7 @@
 import { execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { writeSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
 import { HeartbeatNode, type HeartbeatNodeOptions, type ResourceAction } from '@lvs-ha/hb-proto';
 import { startWorker } from '@lvs-ha/sys';
@@ -186,6 +187,16 @@ if (!isMainThread && parentPort && (workerData as { node?: unknown } | undefined
   const waiting = new Map<number, () => void>();
   let items: FailStopItem[] = [];
   let closing = false;
+  // Heartbeat runs its heartbeat processes at realtime priority (ha.cf's
+  // `realtime`, on by default) so that a busy machine does not delay them
+  // past deadtime; a nice value for this thread alone is what Node allows
+  // (setpriority on Linux applies to the calling thread). Needs root; else
+  // it runs at the process's priority.
+  try {
+    setPriority(0, -15);
+  } catch {
+    // not permitted: the default priority
+  }
   const node = new HeartbeatNode({
     ...options,
     ...(options.resources && {

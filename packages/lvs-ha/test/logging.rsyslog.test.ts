@@ -4,7 +4,7 @@
 // with the facility, severity and tag (programname) the files ask, and keep
 // arriving across a restart of the daemon; the files get their timestamps
 // and levels. Every check polls with a deadline.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,8 @@ describe.skipIf(noRsyslog !== undefined)(
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'lvs-ha-rsyslog-'));
       await cp(seed, join(dir, 'ha.d'), { recursive: true });
+      // git keeps no 0600: a clean clone's seed authkeys is 0644, which Heartbeat (and we) refuse
+      chmodSync(join(dir, 'ha.d', 'authkeys'), 0o600);
       writeFileSync(
         join(dir, 'ha.d', 'ha.cf'),
         `logfacility local1\nlogfile ${dir}/ha-log\ndebugfile ${dir}/ha-debug\n${readFileSync(join(seed, 'ha.cf'), 'utf8')}`,
