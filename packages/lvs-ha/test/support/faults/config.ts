@@ -36,6 +36,20 @@ export const TIMINGS: Record<Kind, Timings> = {
 };
 
 /**
+ * The loss lane's timings: 16 keepalives per deadtime, so that 30 % loss
+ * alone (0.3^16: never within a minute) cannot make a node dead, and a
+ * failover under it is the node's fault, not the dice's. With deadtime 2 s
+ * (8 keepalives) a loaded CI machine saw lvs-ha and, per the measurements
+ * in scenarios.ts, real Heartbeats declare a live peer dead now and then.
+ */
+export const LOSS_TIMINGS: Timings = {
+  keepaliveMs: 250,
+  deadtimeMs: 4000,
+  warntimeMs: 2000,
+  initdeadMs: 8000,
+};
+
+/**
  * A node the test starts, continues (SIGCONT) or reconnects counts as live
  * only one deadtime later: until then it cannot have heard its peer (a
  * resumed or reconnected node learns that the peer took over only from the
