@@ -137,6 +137,10 @@ if (missing) process.stderr.write(`[systemd] ${missing}\n`);
             `StandardError=append:${base}/out.log`,
             'WatchdogSec=3s',
             'LimitCORE=0',
+            // the unit runs lvs-ha from this checkout, which may live under /tmp or /root
+            // (a CI clone): an installed lvs-ha is under /usr, which the sandbox leaves visible
+            'PrivateTmp=no',
+            'ProtectHome=no',
             '',
           ].join('\n'),
         );
