@@ -6,7 +6,14 @@
 // made between the two. check() compares the monitor's picture with a fresh
 // dump (the harness does so whenever it checks that a fault settled), so a
 // monitor that lost an event is noticed instead of trusted.
-import { type ChildProcess, spawn } from 'node:child_process';
+//
+// ip stamps an event when it reads it, so a monitor that the scheduler runs
+// late stamps late: on a loaded machine load1's "Deleted" could be stamped
+// after load2's add that it caused (release → shutdone → the peer's add takes
+// a few ms), a split brain that never was. Each monitor therefore runs at
+// real-time priority (SCHED_FIFO, `chrt -f`), woken the moment the kernel
+// queues the message, ahead of every director, test and CI process.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Netns } from '@lvs-ha/lab';
 import type { AddressEvent } from './timeline.js';
@@ -46,6 +53,13 @@ export async function dumpAddresses(ns: Netns): Promise<Set<string>> {
   return set;
 }
 
+/** `chrt -f 90` where the machine allows SCHED_FIFO (root, and no cgroup that forbids it), else nothing. */
+let realtime: string[] | undefined;
+export function realtimePrefix(): string[] {
+  realtime ??= spawnSync('chrt', ['-f', '90', 'true']).status === 0 ? ['chrt', '-f', '90'] : [];
+  return realtime;
+}
+
 export class AddressWatcher {
   /** changes of the addresses this watcher was asked about, in the order ip printed them */
   readonly events: AddressEvent[] = [];
@@ -73,7 +87,8 @@ export class AddressWatcher {
   }
 
   async #start(): Promise<void> {
-    const child = spawn('ip', ['-n', this.ns.name, '-ts', 'monitor', 'address'], {
+    const [cmd, ...args] = [...realtimePrefix(), 'ip', '-n', this.ns.name, '-ts', 'monitor', 'address'];
+    const child = spawn(cmd as string, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.#child = child;
