@@ -40,10 +40,37 @@ function workspaceAliases(): { find: RegExp; replacement: string }[] {
   return aliases;
 }
 
+/** A test file boots the qemu guest when it asks for one (the lab's helper or Guest.boot). */
+const BOOTS_GUEST = /\bguestPerFile\(|\bGuest\.boot\(/;
+
+/**
+ * LVS_HA_TEST_LANE=guest keeps the files that boot the qemu guest,
+ * LVS_HA_TEST_LANE=host the others (scripts/test-lanes.mjs runs the two
+ * lanes side by side: TCG keeps one core busy, the namespace suites mostly
+ * wait on timers). Unset: every file, as a developer runs `vitest run`.
+ */
+function laneExcludes(): { exclude: string[]; passWithNoTests: boolean } {
+  const lane = process.env.LVS_HA_TEST_LANE;
+  if (lane !== 'guest' && lane !== 'host') return { exclude: [], passWithNoTests: false };
+  const dir = join(process.cwd(), 'test');
+  const files = existsSync(dir)
+    ? readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.test.ts'))
+    : [];
+  const exclude = files
+    .filter((f) => BOOTS_GUEST.test(readFileSync(join(dir, f), 'utf8')) !== (lane === 'guest'))
+    .map((f) => `test/${f}`);
+  // a package may have no file in a lane
+  return { exclude, passWithNoTests: true };
+}
+
+const lane = laneExcludes();
+
 export const sharedConfig = defineConfig({
   resolve: { alias: workspaceAliases() },
   test: {
     include: ['test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', ...lane.exclude],
+    passWithNoTests: lane.passWithNoTests,
     benchmark: { include: ['bench/**/*.bench.ts'] },
     reporters: ['default', new SkipGuardReporter()],
     testTimeout: 30_000,
