@@ -21,7 +21,7 @@
 //   everything up and join again, as Heartbeat's CauseShutdownRestart does.
 import { EventEmitter } from 'node:events';
 import type { DirectorIpvs, VirtualReport, VirtualStatus } from '@lvs-ha/director';
-import type { ConfigDir, HaResourceGroup } from '@lvs-ha/ha-config';
+import { type ConfigDir, type HaResourceGroup, loadConfigDir } from '@lvs-ha/ha-config';
 import { HeartbeatNode, haresourcesGroups, type ResourceAction, resourceKey } from '@lvs-ha/hb-proto';
 import { Ipvs } from '@lvs-ha/ipvs';
 import { libc } from '@lvs-ha/sys';
@@ -281,9 +281,44 @@ export class ClusterNode extends EventEmitter<Events> {
     this.thread?.takeover(which);
   }
 
-  /** Re-reads the ldirectord.cf of every running Director and applies it (a broken file changes nothing). */
-  reload(): Promise<{ file: string; ok: boolean }[]> {
-    return this.serial(() => this.runner.reload());
+  /**
+   * Re-reads the ldirectord.cf of every running Director and applies it (a
+   * broken file changes nothing). ha.cf, authkeys and haresources are read
+   * too, but only compared: the membership's settings (nodes, media, timings,
+   * keys) and the groups are fixed for the life of the process, so a change
+   * is reported as needing a restart (`restart: true`) and nothing of it is
+   * applied. Heartbeat re-execs itself on such a change with the resources
+   * held; a restart here goes through the peer instead (standby, restart,
+   * takeover) or accepts the hand-over, which the fail-safety rules allow.
+   */
+  reload(): Promise<{ file: string; ok: boolean; restart?: true; message?: string }[]> {
+    return this.serial(async () => [
+      ...(await this.runner.reload()),
+      ...(await this.heartbeatFilesChanged()),
+    ]);
+  }
+
+  /** The Heartbeat files whose meaning changed since the start (comments and spacing do not count). */
+  private async heartbeatFilesChanged(): Promise<
+    { file: string; ok: boolean; restart: true; message: string }[]
+  > {
+    const now = await loadConfigDir(this.o.config.dir);
+    const out: { file: string; ok: boolean; restart: true; message: string }[] = [];
+    for (const k of ['haCf', 'authkeys', 'haresources'] as const) {
+      const before = this.o.config[k];
+      const after = now[k];
+      if (!before && !after) continue;
+      if (JSON.stringify(before?.value) === JSON.stringify(after?.value)) continue;
+      const file = after?.file ?? before?.file ?? k;
+      const broken = now.problems.filter((p) => p.severity === 'error' && p.file === file);
+      // never the keys themselves in a log line
+      const message = broken.length
+        ? `${file} changed and is broken (${broken.map((p) => `${p.file}:${p.line}:${p.column} ${p.message}`).join('; ')}): the running node keeps what it started with`
+        : `${file} changed: not applied at run time, a restart of lvs-ha start applies it (the running node keeps what it started with)`;
+      this.say(`warning reload ${message}`);
+      out.push({ file, ok: broken.length === 0, restart: true, message });
+    }
+    return out;
   }
 
   /** The Directors running here (for status: their tables and their real servers' health). */

@@ -11,7 +11,8 @@ const WHAT = {
   status: 'what the running node believes: nodes, links, the groups it holds (cl_status)',
   standby: 'give our resource groups to the peer (hb_standby)',
   takeover: "take the peer's resource groups (hb_takeover)",
-  reload: 'reload ldirectord.cf (as SIGHUP; a file with errors changes nothing)',
+  reload:
+    'reload ldirectord.cf (as SIGHUP; a file with errors changes nothing; a changed ha.cf, authkeys or haresources is reported: it needs a restart)',
   stop: "stop the node: release its resources and leave (as SIGTERM, Heartbeat's shutdown)",
 } as const;
 
@@ -110,9 +111,15 @@ Exit status: 0 done, 1 no node answers there (or it refused), 2 bad usage.
           const s = answer.status as ClusterReport;
           io.stdout(values.json ? `${JSON.stringify(s)}\n` : formatClusterStatus(s));
         } else if (op === 'reload') {
-          const files = (answer.result ?? []) as { file: string; ok: boolean }[];
+          const files = (answer.result ?? []) as {
+            file: string;
+            ok: boolean;
+            restart?: true;
+            message?: string;
+          }[];
           for (const f of files)
-            io.stdout(`${f.file}: ${f.ok ? 'reloaded' : 'refused (errors: see the log)'}\n`);
+            if (f.restart) io.stdout(`${f.message ?? `${f.file}: changed, needs a restart`}\n`);
+            else io.stdout(`${f.file}: ${f.ok ? 'reloaded' : 'refused (errors: see the log)'}\n`);
           if (files.some((f) => !f.ok)) return 1;
         }
         return 0;
