@@ -95,6 +95,12 @@ export class ClusterNodeError extends Error {
   }
 }
 
+/** A parsed file as text without where things stood in it (a moved line, a comment, a mode change are no change). */
+function meaning(value: unknown): string {
+  const where = new Set(['line', 'column', 'argColumns', 'before', 'trailer', 'mode', 'authLine']);
+  return JSON.stringify(value ?? null, (k, v) => (where.has(k) ? undefined : v));
+}
+
 /** A director of the pair: membership, the hand-over, and the resources it starts and stops. */
 export class ClusterNode extends EventEmitter<Events> {
   private thread: HeartbeatThread | undefined;
@@ -308,7 +314,7 @@ export class ClusterNode extends EventEmitter<Events> {
       const before = this.o.config[k];
       const after = now[k];
       if (!before && !after) continue;
-      if (JSON.stringify(before?.value) === JSON.stringify(after?.value)) continue;
+      if (meaning(before?.value) === meaning(after?.value)) continue;
       const file = after?.file ?? before?.file ?? k;
       const broken = now.problems.filter((p) => p.severity === 'error' && p.file === file);
       // never the keys themselves in a log line
