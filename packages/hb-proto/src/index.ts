@@ -39,7 +39,7 @@ export {
   T,
   toObject,
 } from './message.js';
-export type { HeartbeatNodeOptions, NodeEvents, NodeMedium } from './node.js';
+export type { HeartbeatNodeOptions, HeartbeatStats, NodeEvents, NodeMedium } from './node.js';
 export { HeartbeatNode, mediumName } from './node.js';
 export type { DecodedPacket, EncodePacketOptions, WireFormat } from './packet.js';
 export {

@@ -19,7 +19,13 @@ import { networkInterfaces } from 'node:os';
 import type { Authkeys, HaCfSettings, HaMedium } from '@lvs-ha/ha-config';
 import { Authenticator, type Keyring } from './auth.js';
 import { HbProtoError } from './errors.js';
-import { Membership, type MembershipEvents, type MembershipOptions, type NodeStatus } from './membership.js';
+import {
+  Membership,
+  type MembershipCounters,
+  type MembershipEvents,
+  type MembershipOptions,
+  type NodeStatus,
+} from './membership.js';
 import type { HbMessage } from './message.js';
 import { encodePacket, openPacket } from './packet.js';
 import { type AutoFailback, type ResourceAction, ResourceManager } from './resources.js';
@@ -62,6 +68,38 @@ export interface HeartbeatNodeOptions extends Omit<MembershipOptions, 'media'> {
     /** runs an action's scripts (default: nothing to run, done at once) */
     run?: (action: ResourceAction) => Promise<void> | void;
   };
+}
+
+/**
+ * What a node has sent and heard, for monitoring: Heartbeat's own counters
+ * (the membership's and the authentication's) and the packets on the wire.
+ * A plain object, so it crosses a thread as it is.
+ */
+export interface HeartbeatStats {
+  node: string;
+  status: NodeStatus;
+  /** Datagrams sent, one per message and medium (keepalives, retransmissions, hand-over messages). */
+  packetsSent: number;
+  bytesSent: number;
+  /** Datagrams the sockets failed to send. */
+  sendErrors: number;
+  /** Datagrams received, before authentication (what the sockets read). */
+  packetsReceived: number;
+  bytesReceived: number;
+  /** Datagrams refused before the membership saw them, by HbProtoError code (AUTH_FAILED, AUTH_MISSING, AUTH_UNKNOWN_KEY, MALFORMED…). */
+  rejected: Record<string, number>;
+  membership: MembershipCounters;
+  /** Status changes of each node (us included) since the node started. */
+  transitions: Record<string, number>;
+  peers: {
+    name: string;
+    status: NodeStatus;
+    /** Wall-clock time (ms since 1970) its last status message was accepted; undefined before it was heard. */
+    lastHeard: number | undefined;
+    links: { medium: string; status: string; lastHeard: number | undefined }[];
+  }[];
+  /** Date.now() when the figures were taken. */
+  at: number;
 }
 
 export interface NodeEvents extends MembershipEvents {
@@ -163,6 +201,9 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
   #closed = false;
   readonly #start = performance.now();
   readonly #loss: { receive: number; send: number; random: () => number };
+  readonly #wire = { packetsSent: 0, bytesSent: 0, sendErrors: 0, packetsReceived: 0, bytesReceived: 0 };
+  readonly #rejected: Record<string, number> = {};
+  readonly #transitions: Record<string, number> = {};
 
   constructor(opts: HeartbeatNodeOptions) {
     super();
@@ -187,6 +228,9 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
         (this.emit as (e: string, ...a: unknown[]) => boolean)(ev, ...args),
       );
     }
+    this.membership.on('status', (name) => {
+      this.#transitions[name] = (this.#transitions[name] ?? 0) + 1;
+    });
     const r = opts.resources;
     if (r) {
       const rm = new ResourceManager({
@@ -238,6 +282,33 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
 
   statusOf(name: string): NodeStatus | undefined {
     return this.membership.statusOf(name);
+  }
+
+  /** The counters now (a copy). */
+  stats(): HeartbeatStats {
+    const at = Date.now();
+    const now = this.now();
+    // membership times are on its clock; heard-before-start (lastHeardAt set by start()) is not hearing
+    const wall = (t: number, heard: boolean) => (heard ? Math.round(at - (now - t)) : undefined);
+    return {
+      node: this.membership.node,
+      status: this.membership.statusOf(this.membership.node) ?? 'init',
+      ...this.#wire,
+      rejected: { ...this.#rejected },
+      membership: { ...this.membership.counters },
+      transitions: { ...this.#transitions },
+      peers: this.membership.peers().map((p) => ({
+        name: p.name,
+        status: p.status,
+        lastHeard: wall(p.lastHeardAt, p.heardFrom),
+        links: [...p.links].map(([medium, l]) => ({
+          medium,
+          status: l.status,
+          lastHeard: wall(l.lastHeardAt, l.status === 'up'),
+        })),
+      })),
+      at,
+    };
   }
 
   async start(): Promise<void> {
@@ -370,11 +441,14 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
   #onPacket(bytes: Buffer, medium: string, from: string): void {
     if (this.#closed) return;
     if (this.#loss.receive > 0 && this.#loss.random() < this.#loss.receive) return;
+    this.#wire.packetsReceived++;
+    this.#wire.bytesReceived += bytes.length;
     let msg: HbMessage;
     try {
       msg = openPacket(bytes, this.auth).message;
     } catch (e) {
       if (e instanceof HbProtoError) {
+        this.#rejected[e.code] = (this.#rejected[e.code] ?? 0) + 1;
         this.emit('rejected', e, from);
         return;
       }
@@ -390,8 +464,13 @@ export class HeartbeatNode extends EventEmitter<NodeEvents> {
       const bytes = encodePacket(msg, { auth: this.auth });
       for (const o of this.#open) {
         if (this.#loss.send > 0 && this.#loss.random() < this.#loss.send) continue;
+        this.#wire.packetsSent++;
+        this.#wire.bytesSent += bytes.length;
         o.tx.send(bytes, o.dest.port, o.dest.address, (err) => {
-          if (err) this.emit('error', err);
+          if (err) {
+            this.#wire.sendErrors++;
+            this.emit('error', err);
+          }
         });
       }
     }
