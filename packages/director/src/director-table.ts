@@ -8,6 +8,7 @@ import {
   type DesiredService,
   type DestinationSpec,
   describeDestination,
+  describeService,
   type SchedulerFlag,
   type ServiceKey,
   serviceId,
@@ -21,14 +22,79 @@ export type RealHealth = (virtualId: string, real: { address: string; port: numb
 export interface VirtualStatus {
   id: string;
   key: ServiceKey;
-  /** Real servers with their configured weight in the table. */
+  /** Real servers in the table with a weight above 0 (the file's, or a runtime override's). */
   up: string[];
-  /** Real servers in the table with weight 0 (quiescent). */
+  /** Real servers in the table with weight 0 (quiescent: down, or drained). */
   quiescent: string[];
   /** Real servers out of the table. */
   out: string[];
   /** The fallback server, when it is in the table (no real server up). */
   fallback?: string;
+}
+
+/**
+ * A runtime override of one real server of one virtual service (lvs-ha
+ * drain, weight): its weight while the checks say it is up, or out of the
+ * table. The checks still decide up or down (maintenancedir included): an
+ * override never puts a down server in.
+ */
+export interface RealOverride {
+  /** ldirectord's id of the virtual service (tcp:192.0.2.50:80, fwm:7). */
+  virtual: string;
+  /** The real server as the kernel names it (192.0.2.21:80, [2001:db8::21]:80). */
+  real: string;
+  /** Its weight while up (0: drained, quiescent). */
+  weight: number;
+  /** Out of the table while the override holds (a drain finished with remove). */
+  remove?: boolean;
+}
+
+/** Which real servers an operator names: `ADDRESS[:PORT]` (or `[V6]:PORT`), in one virtual service or in all. */
+export interface RealSelector {
+  real: string;
+  /** ldirectord's id (tcp:192.0.2.50:80), ipvsadm's name (192.0.2.50:80/tcp), ADDRESS:PORT, or a fwmark number. */
+  virtual?: string;
+}
+
+/** The real servers of `config` that `sel` names, as override keys with their configured weight (empty when none). */
+export function selectReals(
+  config: LdResolvedConfig,
+  sel: RealSelector,
+): { virtual: string; real: string; configuredWeight: number }[] {
+  const want = parseRealName(sel.real);
+  if (!want) return [];
+  const out: { virtual: string; real: string; configuredWeight: number }[] = [];
+  for (const v of config.virtuals) {
+    const key = serviceKeyOfVirtual(v);
+    if (!key) continue;
+    if (sel.virtual !== undefined && !virtualNamed(v, key, sel.virtual)) continue;
+    for (const r of realServersOf(v)) {
+      if (r.address.toLowerCase() !== want.address) continue;
+      if (want.port !== undefined && r.port !== want.port) continue;
+      out.push({ virtual: v.id, real: realKey(r), configuredWeight: r.weight });
+    }
+  }
+  return out;
+}
+
+function parseRealName(text: string): { address: string; port?: number } | undefined {
+  const t = text.trim().toLowerCase();
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(t) ?? (/^[^:]+:\d+$/.test(t) ? /^([^:]+):(\d+)$/.exec(t) : null);
+  if (m) return { address: m[1] as string, ...(m[2] !== undefined && { port: Number(m[2]) }) };
+  return t === '' ? undefined : { address: t };
+}
+
+function virtualNamed(v: LdResolvedVirtual, key: ServiceKey, name: string): boolean {
+  const n = name.trim().toLowerCase();
+  if (n === v.id.toLowerCase() || n === describeService(key).toLowerCase()) return true;
+  if (key.fwmark !== undefined) return n === String(key.fwmark);
+  const where = describeDestination({ address: String(key.address), port: key.port as number });
+  return n === where.toLowerCase();
+}
+
+/** The map key of an override. */
+export function overrideKey(o: { virtual: string; real: string }): string {
+  return `${o.virtual}/${o.real}`;
 }
 
 export interface DirectorTable {
@@ -76,7 +142,9 @@ export function directorTable(
   config: LdResolvedConfig,
   health: RealHealth,
   current: readonly TableService[] = [],
+  overrides: readonly RealOverride[] = [],
 ): DirectorTable {
+  const byKey = new Map(overrides.map((o) => [overrideKey(o), o]));
   const services: DesiredService[] = [];
   const status: VirtualStatus[] = [];
   const seen = new Set<string>();
@@ -108,8 +176,14 @@ export function directorTable(
       const dest: DestinationSpec = { address, port, forward: r.forward, weight: r.weight.value };
       if (r.upperThreshold.value > 0) dest.upperThreshold = r.upperThreshold.value;
       if (r.lowerThreshold.value > 0) dest.lowerThreshold = r.lowerThreshold.value;
-      if (up) {
-        spec.destinations.push(dest);
+      const ov = byKey.get(overrideKey({ virtual: v.id, real: k }));
+      if (up && ov?.remove) st.out.push(k);
+      else if (up && ov?.weight === 0) {
+        // drained: in the table at weight 0 (its connections go on, no new ones), as a quiesced server
+        spec.destinations.push({ ...dest, weight: 0 });
+        st.quiescent.push(k);
+      } else if (up) {
+        spec.destinations.push(ov ? { ...dest, weight: ov.weight } : dest);
         st.up.push(k);
       } else if (quiescent && (have !== undefined || readd)) {
         spec.destinations.push({ ...dest, weight: 0 });

@@ -7,9 +7,25 @@
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { LdResolvedConfig } from '@lvs-ha/ha-config';
-import { describeService, type Ipvs, type Operation, serviceId, type TableService } from '@lvs-ha/ipvs';
+import {
+  describeDestination,
+  describeService,
+  type Ipvs,
+  type Operation,
+  serviceId,
+  type TableService,
+} from '@lvs-ha/ipvs';
 import { Monitor, type MonitorOptions, monitorFromLdirectord, type Transition } from '@lvs-ha/probes';
-import { directorTable, realServersOf, serviceKeyOfVirtual, type VirtualStatus } from './director-table.js';
+import {
+  directorTable,
+  overrideKey,
+  type RealOverride,
+  type RealSelector,
+  realServersOf,
+  selectReals,
+  serviceKeyOfVirtual,
+  type VirtualStatus,
+} from './director-table.js';
 
 /** What the Director needs of the IPVS binding (an `Ipvs`, or a stand-in in tests). */
 export type DirectorIpvs = Pick<Ipvs, 'getTable' | 'reconcile'>;
@@ -24,7 +40,8 @@ export interface DirectorOptions {
   runCommand?: (command: string) => void;
 }
 
-export type DirectorErrorCode = 'IPVS_READ' | 'IPVS_APPLY' | 'NOT_STARTED';
+/** IPVS_READ/IPVS_APPLY the kernel's table; NOT_STARTED before start(); NO_SUCH_REAL a selector that names no real server of the file; BAD_WEIGHT a weight out of range. */
+export type DirectorErrorCode = 'IPVS_READ' | 'IPVS_APPLY' | 'NOT_STARTED' | 'NO_SUCH_REAL' | 'BAD_WEIGHT';
 
 export class DirectorError extends Error {
   override readonly name = 'DirectorError';
@@ -54,6 +71,8 @@ export interface RealServerReport {
   forward: 'gate' | 'masq' | 'ipip';
   /** Its entry in the kernel's table now (weight 0: quiescent), or undefined when it is out. */
   kernel?: { weight: number; activeConns: number; inactiveConns: number };
+  /** A runtime override (lvs-ha drain/weight) while it holds: the weight it gets while up, or out of the table. */
+  override?: { weight: number; remove?: true };
   /** The last check: ok, or why not. */
   last?: { ok: boolean; reason?: string; detail: string; durationMs: number };
   successes: number;
@@ -89,6 +108,16 @@ export interface DirectorFallback {
   on: boolean;
 }
 
+/** What a drain did: each real server it named with its active connections when it ended. */
+export interface DrainResult {
+  reals: { virtual: string; real: string; activeConns: number }[];
+  /** No active connection is left on any of them. */
+  drained: boolean;
+  /** They were taken out of the table (remove, and drained or not waited for). */
+  removed: boolean;
+  waitedMs: number;
+}
+
 type Events = {
   transition: [DirectorTransition];
   applied: [Applied];
@@ -116,6 +145,8 @@ export class Director extends EventEmitter<Events> {
   private readonly fallbackCommandState = new Map<string, 'start' | 'stop'>();
   /** The fallback each virtual service had in the last table applied whole (for the 'fallback' event). */
   private readonly fallbackIn = new Map<string, string>();
+  /** Runtime overrides (drain, weight), by overrideKey: kept across reloads until undone. */
+  private readonly overridden = new Map<string, RealOverride>();
 
   constructor(private readonly o: DirectorOptions) {
     super();
@@ -215,9 +246,11 @@ export class Director extends EventEmitter<Events> {
       const reals = realServersOf(v).map((r): RealServerReport => {
         const st = this.monitor?.state(`${v.id}/${r.address}:${r.port}`);
         const d = kernel?.destinations.find((x) => x.address === r.address && x.port === r.port);
+        const ov = this.overridden.get(overrideKey({ virtual: v.id, real: describeDestination(r) }));
         return {
           ...r,
           configuredWeight: r.weight,
+          ...(ov && { override: { weight: ov.weight, ...(ov.remove && { remove: true as const }) } }),
           health: st?.up === undefined ? 'unchecked' : st.up ? 'up' : 'down',
           ...(d && {
             kernel: { weight: d.weight, activeConns: d.activeConns, inactiveConns: d.inactiveConns },
@@ -245,6 +278,97 @@ export class Director extends EventEmitter<Events> {
       });
     }
     return out;
+  }
+
+  /** The runtime overrides in force (drain, weight). */
+  overrides(): RealOverride[] {
+    return [...this.overridden.values()].map((o) => ({ ...o }));
+  }
+
+  /** The real servers `sel` names in the running file; a DirectorError NO_SUCH_REAL when none. */
+  select(sel: RealSelector): { virtual: string; real: string; configuredWeight: number }[] {
+    if (!this.config) throw new DirectorError('NOT_STARTED', 'no configuration before start()');
+    const found = selectReals(this.config, sel);
+    if (found.length === 0)
+      throw new DirectorError(
+        'NO_SUCH_REAL',
+        `no real server ${sel.real}${sel.virtual !== undefined ? ` in virtual service ${sel.virtual}` : ''} in this ldirectord.cf`,
+      );
+    return found;
+  }
+
+  /**
+   * Gives the real servers `sel` names a runtime weight (0: drained) or
+   * takes them out (remove), and applies the table. It holds through
+   * reconciles, health changes and reloads until clearOverride(); the checks
+   * still decide up or down.
+   */
+  async setOverride(sel: RealSelector, o: { weight: number; remove?: boolean }): Promise<RealOverride[]> {
+    // ipvsadm's range for a weight (a u32 in the kernel; ipvsadm refuses above 65535)
+    if (!(Number.isInteger(o.weight) && o.weight >= 0 && o.weight <= 65_535))
+      throw new DirectorError('BAD_WEIGHT', `a weight is an integer from 0 to 65535, got ${o.weight}`);
+    const set = this.select(sel).map(
+      (r): RealOverride => ({
+        virtual: r.virtual,
+        real: r.real,
+        weight: o.weight,
+        ...(o.remove && { remove: true }),
+      }),
+    );
+    for (const x of set) this.overridden.set(overrideKey(x), x);
+    await this.applyNow();
+    return set;
+  }
+
+  /** Undoes the overrides of the real servers `sel` names (their weight is the file's again) and applies the table. */
+  async clearOverride(
+    sel: RealSelector,
+  ): Promise<{ virtual: string; real: string; configuredWeight: number }[]> {
+    const found = this.select(sel);
+    for (const r of found) this.overridden.delete(overrideKey(r));
+    await this.applyNow();
+    return found;
+  }
+
+  /**
+   * lvs-ha drain: weight 0 for the real servers `sel` names; with `waitMs`,
+   * waits until the kernel counts no active connection on them (or the time
+   * is up); then, with `remove`, takes them out of the table. A drain that
+   * timed out keeps them at weight 0 and in the table.
+   */
+  async drain(
+    sel: RealSelector,
+    o: { waitMs?: number; remove?: boolean; pollMs?: number } = {},
+  ): Promise<DrainResult> {
+    const set = await this.setOverride(sel, { weight: 0 });
+    const started = performance.now();
+    let reals = await this.activeConnections(set);
+    const until = started + (o.waitMs ?? 0);
+    while (reals.some((r) => r.activeConns > 0) && performance.now() < until && !this.stopped) {
+      await new Promise((r) =>
+        setTimeout(r, Math.min(o.pollMs ?? 250, Math.max(1, until - performance.now()))),
+      );
+      reals = await this.activeConnections(set);
+    }
+    const drained = reals.every((r) => r.activeConns === 0);
+    const removed = o.remove === true && (drained || o.waitMs === undefined);
+    if (removed) await this.setOverride(sel, { weight: 0, remove: true });
+    return { reals, drained, removed, waitedMs: Math.round(performance.now() - started) };
+  }
+
+  /** The kernel's active connections of each of these real servers now (0 when out of the table). */
+  private async activeConnections(
+    set: readonly { virtual: string; real: string }[],
+  ): Promise<{ virtual: string; real: string; activeConns: number }[]> {
+    const config = this.config as LdResolvedConfig;
+    const table = await this.o.ipvs.getTable();
+    return set.map((x) => {
+      const v = config.virtuals.find((y) => y.id === x.virtual);
+      const key = v && serviceKeyOfVirtual(v);
+      const s = key && table.find((t) => serviceId(t) === serviceId(key));
+      const d = s?.destinations.find((y) => describeDestination(y) === x.real);
+      return { virtual: x.virtual, real: x.real, activeConns: d?.activeConns ?? 0 };
+    });
   }
 
   /** The Monitor's view of every real server (up, last result, counts). */
@@ -310,6 +434,7 @@ export class Director extends EventEmitter<Events> {
         config,
         (virtual, real) => monitor.state(`${virtual}/${real.address}:${real.port}`)?.up,
         current,
+        [...this.overridden.values()],
       );
       const owned = new Set([...this.owned, ...this.retired]);
       let result: Awaited<ReturnType<DirectorIpvs['reconcile']>>;

@@ -7,14 +7,19 @@ export {
   type DirectorIpvs,
   type DirectorOptions,
   type DirectorTransition,
+  type DrainResult,
   type RealServerReport,
   type VirtualReport,
 } from './director.js';
 export {
   type DirectorTable,
   directorTable,
+  overrideKey,
   type RealHealth,
+  type RealOverride,
+  type RealSelector,
   realServersOf,
+  selectReals,
   serviceKeyOfVirtual,
   type VirtualStatus,
 } from './director-table.js';
