@@ -20,14 +20,20 @@
 // - a peer "returning after partition" (both thought the other dead): give
 //   everything up and join again, as Heartbeat's CauseShutdownRestart does.
 import { EventEmitter } from 'node:events';
-import type { DirectorIpvs, VirtualReport, VirtualStatus } from '@lvs-ha/director';
+import type { Director, DirectorIpvs, VirtualReport, VirtualStatus } from '@lvs-ha/director';
 import { type ConfigDir, type HaResourceGroup, loadConfigDir } from '@lvs-ha/ha-config';
-import { HeartbeatNode, haresourcesGroups, type ResourceAction, resourceKey } from '@lvs-ha/hb-proto';
-import { Ipvs } from '@lvs-ha/ipvs';
+import {
+  HeartbeatNode,
+  type HeartbeatStats,
+  haresourcesGroups,
+  type ResourceAction,
+  resourceKey,
+} from '@lvs-ha/hb-proto';
+import { Ipvs, type TableService } from '@lvs-ha/ipvs';
 import { libc } from '@lvs-ha/sys';
 import { listAddresses } from '@lvs-ha/vip';
 import { HeartbeatThread, type HeartbeatThreadOptions } from './heartbeat-thread.js';
-import { ResourceRunner } from './resources.js';
+import { type DirectorCounters, ResourceRunner } from './resources.js';
 import { ConnectionSync } from './sync.js';
 
 export interface ClusterNodeOptions {
@@ -85,6 +91,26 @@ export interface ClusterReport extends ClusterStatus {
   ipvs: { file: string; virtuals: VirtualReport[] }[];
 }
 
+/** What a scrape of the metrics reads: the status, the membership thread's counters, and each Director's table with the kernel's counters. */
+export interface ClusterObservation {
+  status: ClusterStatus;
+  /** HeartbeatNode.stats() from the membership thread; undefined before the join or when it does not answer. */
+  heartbeat: HeartbeatStats | undefined;
+  /** Times the groups held here changed (cl_status rscstatus), since the start. */
+  holdingChanges: number;
+  directors: {
+    file: string;
+    /** Director.report(): each virtual service's real servers, health and kernel entry. */
+    virtuals: VirtualReport[];
+    /** The kernel's table of the same moment, with its counters and rates (IPVS stats). */
+    table: TableService[];
+    /** The checks' state of each real server (counts by result, the duration histogram). */
+    checks: ReturnType<Director['states']>;
+  }[];
+  /** Operations, apply errors and reloads of every Director since the start. */
+  counters: DirectorCounters;
+}
+
 export class ClusterNodeError extends Error {
   override readonly name = 'ClusterNodeError';
   constructor(
@@ -117,6 +143,7 @@ export class ClusterNode extends EventEmitter<Events> {
   private autoreloadTimer: NodeJS.Timeout | undefined;
   /** What the membership told us last (the rest is read when asked). */
   private seen: Omit<ClusterStatus, 'directors' | 'vips'>;
+  private holdingChanges = 0;
 
   constructor(private readonly o: ClusterNodeOptions) {
     super();
@@ -256,7 +283,10 @@ export class ClusterNode extends EventEmitter<Events> {
     });
     thread.on('error', (message) => this.say(`error ${message}`));
     thread.on('change', (holding, state) => {
-      if (holding !== this.seen.holding) this.seen.holdingSince = new Date().toISOString();
+      if (holding !== this.seen.holding) {
+        this.seen.holdingSince = new Date().toISOString();
+        this.holdingChanges++;
+      }
       this.seen.holding = holding;
       this.seen.state = state;
       this.say(`resources ${holding} (${state})`);
@@ -415,6 +445,28 @@ export class ClusterNode extends EventEmitter<Events> {
       })),
     );
     return { ...this.status(), ipvs };
+  }
+
+  /** Everything the metrics show, read now (the membership thread asked, each Director's table read). */
+  async observe(): Promise<ClusterObservation> {
+    const [heartbeat, directors] = await Promise.all([
+      this.thread?.stats(),
+      Promise.all(
+        this.runner.directorsRunning().map(async (d) => {
+          // one request at a time on the Director's netlink socket
+          const virtuals = await d.director.report().catch(() => []);
+          const table = await d.ipvs.getTable().catch(() => []);
+          return { file: d.file, virtuals, table, checks: d.director.states() };
+        }),
+      ),
+    ]);
+    return {
+      status: this.status(),
+      heartbeat,
+      holdingChanges: this.holdingChanges,
+      directors,
+      counters: this.runner.counters,
+    };
   }
 
   /**

@@ -22,7 +22,12 @@ import { EventEmitter } from 'node:events';
 import { writeSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
-import { HeartbeatNode, type HeartbeatNodeOptions, type ResourceAction } from '@lvs-ha/hb-proto';
+import {
+  HeartbeatNode,
+  type HeartbeatNodeOptions,
+  type HeartbeatStats,
+  type ResourceAction,
+} from '@lvs-ha/hb-proto';
 import { startWorker } from '@lvs-ha/sys';
 import type { FailStopItem } from './resources.js';
 
@@ -43,6 +48,7 @@ type ToMain =
   | { t: 'warning'; message: string }
   | { t: 'error'; message: string }
   | { t: 'action'; action: ResourceAction }
+  | { t: 'stats'; id: number; stats: HeartbeatStats }
   | { t: 'closed' };
 type ToThread =
   | { t: 'done'; id: number }
@@ -50,6 +56,7 @@ type ToThread =
   | { t: 'failstop'; items: FailStopItem[] }
   | { t: 'standby' | 'takeover'; which: 'all' | 'local' | 'foreign' | 'failback' }
   | { t: 'close'; graceful: boolean }
+  | { t: 'stats'; id: number }
   | { t: 'crash' };
 
 type Events = {
@@ -84,6 +91,9 @@ export class HeartbeatThread extends EventEmitter<Events> {
   private closing = false;
   private exited = false;
   private readonly alive: NodeJS.Timeout;
+  /** stats() asked of the thread, by request id. */
+  private readonly asked = new Map<number, (s: HeartbeatStats | undefined) => void>();
+  private nextAsk = 0;
 
   constructor(options: HeartbeatThreadOptions, run: (a: ResourceAction) => Promise<void>) {
     super();
@@ -104,6 +114,8 @@ export class HeartbeatThread extends EventEmitter<Events> {
       this.exited = true;
       clearInterval(this.alive);
       failed(new Error(`heartbeat thread exited with ${code}`));
+      for (const answer of this.asked.values()) answer(undefined);
+      this.asked.clear();
       if (!this.closing) this.emit('died', `the heartbeat thread ended (exit code ${code})`);
       this.closed?.();
     });
@@ -127,6 +139,10 @@ export class HeartbeatThread extends EventEmitter<Events> {
           return this.emit('error', m.message);
         case 'closed':
           return this.closed?.();
+        case 'stats':
+          this.asked.get(m.id)?.(m.stats);
+          this.asked.delete(m.id);
+          return;
         case 'action':
           // The thread waits for this, as Heartbeat waits for its scripts; the
           // runner resolves only when the action is really over.
@@ -159,6 +175,27 @@ export class HeartbeatThread extends EventEmitter<Events> {
   /** What the thread takes down itself should this thread hang (ResourceRunner.failStopList()). */
   failStopList(items: FailStopItem[]): void {
     this.send({ t: 'failstop', items });
+  }
+
+  /**
+   * The membership's counters (HeartbeatNode.stats()), asked of the thread
+   * when wanted (a scrape), not posted on a timer: one message each way.
+   * Undefined when the thread is gone or does not answer within `timeoutMs`.
+   */
+  stats(timeoutMs = 1000): Promise<HeartbeatStats | undefined> {
+    if (this.exited) return Promise.resolve(undefined);
+    const id = ++this.nextAsk;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.asked.delete(id);
+        resolve(undefined);
+      }, timeoutMs);
+      this.asked.set(id, (s) => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      this.send({ t: 'stats', id });
+    });
   }
 
   /** For fault-injection tests only: the thread throws an uncaught error, as a bug would. */
@@ -283,6 +320,7 @@ if (!isMainThread && parentPort && (workerData as { node?: unknown } | undefined
       waiting.delete(m.id);
     } else if (m.t === 'alive') lastAlive = performance.now();
     else if (m.t === 'failstop') items = m.items;
+    else if (m.t === 'stats') post({ t: 'stats', id: m.id, stats: node.stats() });
     else if (m.t === 'standby') node.resources?.standby(m.which);
     else if (m.t === 'takeover') node.resources?.takeover(m.which);
     else if (m.t === 'crash')

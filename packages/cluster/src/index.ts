@@ -2,9 +2,15 @@ export {
   ClusterNode,
   ClusterNodeError,
   type ClusterNodeOptions,
+  type ClusterObservation,
   type ClusterReport,
   type ClusterStatus,
 } from './cluster-node.js';
 export { HeartbeatThread, type HeartbeatThreadOptions } from './heartbeat-thread.js';
-export { ResourceError, ResourceRunner, type ResourceRunnerOptions } from './resources.js';
+export {
+  type DirectorCounters,
+  ResourceError,
+  ResourceRunner,
+  type ResourceRunnerOptions,
+} from './resources.js';
 export { ConnectionSync, type ConnectionSyncOptions } from './sync.js';

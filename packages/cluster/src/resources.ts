@@ -90,7 +90,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface RunningDirector {
   director: Director;
-  ipvs: { close(): void };
+  ipvs: DirectorIpvs & { close(): void };
   /** The groups that hold it. */
   users: Set<string>;
   file: string;
@@ -109,7 +109,18 @@ async function stampOf(file: string): Promise<string> {
   return st ? `${st.mtimeMs}/${st.size}` : 'missing';
 }
 
+/** What the Directors did since the start, for metrics. */
+export interface DirectorCounters {
+  /** Operations sent to the kernel, by kind (add-destination, edit-destination…). */
+  operations: Record<string, number>;
+  /** Failed or refused changes of the table, by DirectorError code. */
+  applyErrors: Record<string, number>;
+  /** Reloads of an ldirectord.cf: applied, or refused (a broken file: nothing changed). */
+  reloads: { ok: number; refused: number };
+}
+
 export class ResourceRunner {
+  readonly counters: DirectorCounters = { operations: {}, applyErrors: {}, reloads: { ok: 0, refused: 0 } };
   /** Groups held whole. */
   private readonly held = new Map<string, HaResourceGroup>();
   private readonly directors = new Map<string, RunningDirector>();
@@ -137,8 +148,8 @@ export class ResourceRunner {
     return [...this.directors.values()].map((d) => d.file);
   }
 
-  directorsRunning(): { file: string; director: Director }[] {
-    return [...this.directors.values()].map((d) => ({ file: d.file, director: d.director }));
+  directorsRunning(): { file: string; director: Director; ipvs: DirectorIpvs }[] {
+    return [...this.directors.values()].map((d) => ({ file: d.file, director: d.director, ipvs: d.ipvs }));
   }
 
   /**
@@ -286,6 +297,7 @@ export class ResourceRunner {
         for (const p of loaded.problems.filter((x) => x.severity === 'error'))
           this.o.say(`error ${p.message}`);
         this.o.say(`reload of ${d.file} refused: the running configuration stays`);
+        this.counters.reloads.refused++;
         out.push({ file: d.file, ok: false });
         continue;
       }
@@ -294,6 +306,7 @@ export class ResourceRunner {
       d.checkintervalMs = loaded.value.global.checkinterval.value * 1000;
       await d.director.reload(loaded.value).catch(() => undefined); // the Director reports its own errors
       this.o.say(`reloaded ${d.file}`);
+      this.counters.reloads.ok++;
       out.push({ file: d.file, ok: true });
     }
     return out;
@@ -368,15 +381,22 @@ export class ResourceRunner {
         `${t.virtual} real ${t.real.address}:${t.real.port} ${t.up ? 'up' : `down (${t.result.reason})`}`,
       ),
     );
+    const c = this.counters;
     director.on('applied', (x) => {
-      for (const op of x.operations) this.o.say(describeOperation(op));
+      for (const op of x.operations) {
+        c.operations[op.op] = (c.operations[op.op] ?? 0) + 1;
+        this.o.say(describeOperation(op));
+      }
     });
     director.on('fallback', (f) =>
       this.o.say(
         `${f.virtual} fallback ${f.server} ${f.on ? 'on (no real server up)' : 'off (a real server is up)'}`,
       ),
     );
-    director.on('error', (e) => this.o.say(`error ${e.code}: ${e.message}`));
+    director.on('error', (e) => {
+      c.applyErrors[e.code] = (c.applyErrors[e.code] ?? 0) + 1;
+      this.o.say(`error ${e.code}: ${e.message}`);
+    });
     const d: RunningDirector = {
       director,
       ipvs,

@@ -6,6 +6,7 @@ export type { LdirectordMonitorConfig, LdirectordServer } from './from-ldirector
 export { monitorFromLdirectord, monitorFromLdirectordCf } from './from-ldirectord.js';
 export { maintenanceFile, maintenanceFileNames } from './maintenance.js';
 export type {
+  CheckCounts,
   MonitorCheckType,
   MonitoredServer,
   MonitorOptions,
@@ -13,7 +14,7 @@ export type {
   ServerState,
   Transition,
 } from './monitor.js';
-export { Monitor } from './monitor.js';
+export { CHECK_DURATION_BUCKETS, Monitor } from './monitor.js';
 export type { PingOptions } from './ping.js';
 export { checkPing, pingMethod } from './ping.js';
 export { checkDns, dnsQuestion } from './services/dns.js';

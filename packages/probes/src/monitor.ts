@@ -39,6 +39,24 @@ export interface ServerState {
   successes: number;
   failures: number;
   rounds: number;
+  /** Every check since the server was added: `ok` or the failure's reason, and how long they took. */
+  checks: CheckCounts;
+}
+
+/** Upper bounds (seconds) of the check-duration buckets: a connect on a LAN up to ldirectord's 5 s timeout and beyond. */
+export const CHECK_DURATION_BUCKETS = [
+  0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+] as const;
+
+/** Cumulative counts of one server's checks (a histogram of durations, as Prometheus keeps one). */
+export interface CheckCounts {
+  /** By result: `ok`, or the CheckReason of a failure. */
+  results: Record<string, number>;
+  /** Checks that took at most CHECK_DURATION_BUCKETS[i] seconds (cumulative, one count per bound). */
+  buckets: number[];
+  /** Sum of the durations, seconds. */
+  sum: number;
+  count: number;
 }
 
 export interface Transition {
@@ -177,7 +195,14 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
       if (this.entries.has(s.id)) continue;
       const e: Entry = {
         cfg: s,
-        state: { id: s.id, up: undefined, successes: 0, failures: 0, rounds: 0 },
+        state: {
+          id: s.id,
+          up: undefined,
+          successes: 0,
+          failures: 0,
+          rounds: 0,
+          checks: { results: {}, buckets: CHECK_DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 },
+        },
         running: false,
         removed: false,
         abort: new AbortController(),
@@ -344,6 +369,18 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
     const wasRefusedRecheck = s.last !== undefined && !s.last.ok && s.last.reason === 'refused';
     s.rounds++;
     s.last = r;
+    const c = s.checks;
+    const kind = r.ok ? 'ok' : (r.reason ?? 'error');
+    c.results[kind] = (c.results[kind] ?? 0) + 1;
+    const secs = r.durationMs / 1000;
+    for (
+      let i = CHECK_DURATION_BUCKETS.length - 1;
+      i >= 0 && secs <= (CHECK_DURATION_BUCKETS[i] as number);
+      i--
+    )
+      (c.buckets[i] as number)++;
+    c.sum += secs;
+    c.count++;
     if (r.ok) {
       s.successes++;
       s.failures = 0;

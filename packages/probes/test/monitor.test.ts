@@ -44,6 +44,33 @@ const server = (id: string, extra: Partial<MonitoredServer> = {}): MonitoredServ
 });
 
 describe('Monitor with fake checks and a fake clock', () => {
+  it('counts every check by result and keeps a histogram of their durations', async () => {
+    const clock = fakeClock();
+    const script: CheckResult[] = [
+      { ok: true, detail: '', durationMs: 3 },
+      { ok: false, reason: 'timeout', detail: '', durationMs: 5000 },
+      { ok: true, detail: '', durationMs: 0.5 },
+      { ok: false, reason: 'bad-response', detail: '', durationMs: 40 },
+    ];
+    const m = new Monitor([server('rs1', { fall: 9 })], {
+      ...clock,
+      jitter: 0,
+      check: async () => script.shift() as CheckResult,
+    });
+    for (let i = 0; i < 4; i++) {
+      await flush();
+      clock.tick();
+    }
+    await flush();
+    const c = m.state('rs1')?.checks;
+    expect(c?.results).toEqual({ ok: 2, timeout: 1, 'bad-response': 1 });
+    expect(c?.count).toBe(4);
+    expect(c?.sum).toBeCloseTo(5.0435, 6);
+    // bounds 0.001 0.005 0.01 0.025 0.05 0.1 0.25 0.5 1 2.5 5 10: cumulative
+    expect(c?.buckets).toEqual([1, 2, 2, 2, 3, 3, 3, 3, 3, 3, 4, 4]);
+    m.stop();
+  });
+
   it('applies rise/fall thresholds and reports transitions with the reason', async () => {
     const clock = fakeClock();
     const script = [ok, bad, bad, ok, ok, ok];
