@@ -59,7 +59,11 @@ export const GUEST_AGENT_PATH = fileURLToPath(new URL('../agent/guest-agent.mjs'
 export interface GuestBootOptions {
   /** A prepared image (default: prepareGuestImage(), building it on first use). */
   image?: GuestImage;
-  /** Guest memory in MiB (default 1024). */
+  /**
+   * Guest memory in MiB (default 2048: a pair tour runs two directors' Node
+   * processes, two Apaches and the checks at once; qemu only takes what the
+   * guest touches).
+   */
   memoryMb?: number;
   /** Virtual CPUs (default 2). */
   cpus?: number;
@@ -365,7 +369,7 @@ export class Guest implements Runner {
       share,
       nodePath: process.execPath,
       agentPath: GUEST_AGENT_PATH,
-      memoryMb: opts.memoryMb ?? 1024,
+      memoryMb: opts.memoryMb ?? 2048,
       cpus: opts.cpus ?? 2,
       accel,
       tmpfs: opts.tmpfs ?? [],

@@ -173,8 +173,17 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
       const t0 = Date.now();
       while (!(await pred())) {
         for (const [n, p] of Object.entries(nodes))
-          if (n !== dead && !(await p.running()))
-            throw new Error(`lvs-ha start on ${n} exited: ${await p.output()}`);
+          if (n !== dead && !(await p.running())) {
+            // a process that says nothing may have been killed by the kernel (the OOM killer): its log says
+            const kernel = await (lab as Lab)
+              .host(n)
+              .exec(['sh', '-c', 'dmesg | tail -n 12'])
+              .then((r) => r.stdout)
+              .catch(() => '');
+            throw new Error(
+              `lvs-ha start on ${n} exited: ${await p.output()}\nthe kernel's last lines:\n${kernel}`,
+            );
+          }
         if (Date.now() - t0 > ms)
           throw new Error(
             `${what} did not happen in ${ms / 1000} s; load1: ${await nodes.load1?.output()}\nload2: ${await nodes.load2?.output()}`,
