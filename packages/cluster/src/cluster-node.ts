@@ -362,6 +362,11 @@ export class ClusterNode extends EventEmitter<Events> {
     return this.runner.directorsRunning().map((d) => ({ file: d.file, status: d.director.status() }));
   }
 
+  /** The Directors running here, for runtime weights (lvs-ha drain, undrain, weight); a Director started anew (after a hand-over) starts without overrides. */
+  directorsRunning(): { file: string; director: Director }[] {
+    return this.runner.directorsRunning().map((d) => ({ file: d.file, director: d.director }));
+  }
+
   /** For fault-injection tests only: the membership thread crashes. */
   crashHeartbeatThread(): void {
     this.thread?.crash();

@@ -26,6 +26,9 @@ const commands: Record<string, () => Promise<CliCommand>> = {
   takeover: async () => (await import('./commands/control.js')).takeoverCommand,
   reload: async () => (await import('./commands/control.js')).reloadCommand,
   stop: async () => (await import('./commands/control.js')).stopCommand,
+  drain: async () => (await import('./commands/weights.js')).drainCommand,
+  undrain: async () => (await import('./commands/weights.js')).undrainCommand,
+  weight: async () => (await import('./commands/weights.js')).weightCommand,
   'systemd-unit': async () => (await import('./commands/systemd-unit.js')).systemdUnitCommand,
 };
 

@@ -1,3 +1,23 @@
+export {
+  API_ERROR_STATUS,
+  type ApiAccess,
+  type ApiAnswer,
+  ApiError,
+  type ApiErrorCode,
+  ApiListenError,
+  type ApiRoute,
+  type ApiServer,
+  type ApiServerOptions,
+  bearerMatches,
+  parseJsonBody,
+  parseListen,
+  readJsonBody,
+  requestApi,
+  routeRequest,
+  sendError,
+  sendJson,
+  serveApi,
+} from './api.js';
 export { type CliCommand, type CliIo, runCli } from './cli-main.js';
 export {
   type SystemdUnitOptions,
@@ -7,12 +27,19 @@ export {
 } from './commands/systemd-unit.js';
 export {
   askControl,
-  type ControlAnswer,
   ControlError,
+  type ControlErrorCode,
   type ControlRequest,
+  type ControlTarget,
+  controlRoutes,
   DEFAULT_CONTROL_SOCKET,
-  parseControlRequest,
-  serveControl,
+  type DrainRequest,
+  httpOf,
+  type OverrideAnswer,
+  parseDrainRequest,
+  parseFaultRequest,
+  parseSelector,
+  parseWeightRequest,
 } from './control.js';
 export {
   BadNotifySocketError,

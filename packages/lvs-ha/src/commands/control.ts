@@ -1,6 +1,6 @@
 // `lvs-ha status`, `lvs-ha standby`, `lvs-ha takeover`: Heartbeat's
 // cl_status, hb_standby and hb_takeover for a running `lvs-ha start`,
-// through its control socket.
+// through its control socket (the HTTP API: GET /status, POST /standby…).
 import { parseArgs } from 'node:util';
 import type { ClusterReport, ClusterStatus } from '@lvs-ha/cluster';
 import type { RealServerReport } from '@lvs-ha/director';
@@ -19,12 +19,20 @@ const WHAT = {
 const FORWARD: Record<string, string> = { gate: 'Route', masq: 'Masq', ipip: 'Tunnel' };
 const since = (t: string | undefined) => (t ? ` since ${t}` : '');
 
-/** One real server's health as a few words: up/down with the last check's result. */
+/** One real server's health as a few words: up/down with the last check's result, and a runtime override. */
 function healthText(r: RealServerReport): string {
+  const o = r.override;
+  const override = !o
+    ? ''
+    : o.remove
+      ? ', drained and removed (lvs-ha undrain)'
+      : o.weight === 0
+        ? ', drained (lvs-ha undrain)'
+        : `, runtime weight ${o.weight} (lvs-ha undrain)`;
   const last = r.last;
-  if (!last) return r.health;
-  if (last.ok) return `${r.health} (${Math.round(last.durationMs)} ms)`;
-  return `${r.health}: ${last.reason ?? 'failed'} (${last.detail})`;
+  if (!last) return `${r.health}${override}`;
+  if (last.ok) return `${r.health} (${Math.round(last.durationMs)} ms)${override}`;
+  return `${r.health}: ${last.reason ?? 'failed'} (${last.detail})${override}`;
 }
 
 /** The table of each Director as `ipvsadm -Ln` shows it, with the checks' view of each real server. */
@@ -103,15 +111,11 @@ Exit status: 0 done, 1 no node answers there (or it refused), 2 bad usage.
       }
       try {
         const answer = await askControl(values.control ?? DEFAULT_CONTROL_SOCKET, { op });
-        if (!answer.ok) {
-          io.stderr(`lvs-ha ${op}: ${answer.error}\n`);
-          return 1;
-        }
         if (op === 'status') {
-          const s = answer.status as ClusterReport;
+          const s = answer as ClusterReport;
           io.stdout(values.json ? `${JSON.stringify(s)}\n` : formatClusterStatus(s));
         } else if (op === 'reload') {
-          const files = (answer.result ?? []) as {
+          const files = ((answer as { files?: unknown }).files ?? []) as {
             file: string;
             ok: boolean;
             restart?: true;

@@ -6,16 +6,20 @@
 // shutdown does (resources released, however long that takes, then the
 // peer told; a second signal does not cut it short); SIGHUP reloads
 // ldirectord.cf; SIGUSR1 is hb_standby, SIGUSR2 hb_takeover.
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ClusterNode } from '@lvs-ha/cluster';
 import { loadConfigDir } from '@lvs-ha/ha-config';
+import { type ApiServer, parseListen, serveApi } from '../api.js';
 import type { CliCommand } from '../cli-main.js';
-import { type ControlAnswer, type ControlRequest, DEFAULT_CONTROL_SOCKET, serveControl } from '../control.js';
+import { type ControlTarget, controlRoutes, DEFAULT_CONTROL_SOCKET } from '../control.js';
 import { nodeLogger } from '../logging.js';
+import { nodeControl } from '../node-control.js';
 import { clusterStatusLine, SystemdNotifier } from '../systemd.js';
 
 const HELP = `usage: lvs-ha start [--config-dir DIR] [--node NAME] [--control PATH] [--script-timeout SECONDS]
+                    [--listen HOST:PORT [--allow-writes --token-file FILE]]
 
 Runs this machine as a director of the pair described by DIR (default
 /etc/ha.d): ha.cf and authkeys for Heartbeat's membership (wire-compatible
@@ -26,7 +30,9 @@ in DIR/resource.d or /etc/init.d. Runs in the foreground, one line per event.
 SIGTERM/SIGINT: release the resources and leave; SIGHUP: reload
 ldirectord.cf; SIGUSR1: give our resources to the peer (hb_standby);
 SIGUSR2: take the peer's (hb_takeover). 'lvs-ha status', 'standby',
-'takeover', 'reload' and 'stop' ask it through its control socket.
+'takeover', 'reload', 'stop', 'drain', 'undrain' and 'weight' ask it through
+its control socket, an HTTP API (curl --unix-socket PATH http://x/status;
+GET /api lists the endpoints).
 Exit status: 0 stopped, 1 the configuration cannot be used, another node
 runs on the control socket, or the node failed (its VIPs were taken down
 first), 2 bad usage.
@@ -36,6 +42,12 @@ first), 2 bad usage.
   --control PATH            the control socket (default ${DEFAULT_CONTROL_SOCKET})
   --script-timeout SECONDS  how long a resource script may run before it is
                             killed and counts as failed (default 60)
+  --listen HOST:PORT        the HTTP API on TCP too ([V6]:PORT for IPv6), read-only
+                            (the status, the metrics, the page) unless --allow-writes
+  --allow-writes            on --listen, take writes (standby, drain, weight…) from a
+                            client that sends Authorization: Bearer <token>
+  --token-file FILE         the token for --allow-writes: the file's first line
+                            (keep it 0600); compared in constant time
 `;
 
 /** For the fail-safety tests: the main thread does nothing else for `ms`, as a hung one would. */
@@ -54,8 +66,12 @@ export const startCommand: CliCommand = {
       node?: string;
       control?: string;
       'script-timeout'?: string;
+      listen?: string;
+      'allow-writes'?: boolean;
+      'token-file'?: string;
       help?: boolean;
     };
+    let tcp: { host: string; port: number } | undefined;
     try {
       ({ values } = parseArgs({
         args: [...args],
@@ -64,6 +80,9 @@ export const startCommand: CliCommand = {
           node: { type: 'string' },
           control: { type: 'string' },
           'script-timeout': { type: 'string' },
+          listen: { type: 'string' },
+          'allow-writes': { type: 'boolean' },
+          'token-file': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
         strict: true,
@@ -71,6 +90,13 @@ export const startCommand: CliCommand = {
       const t = values['script-timeout'];
       if (t !== undefined && !(Number(t) > 0 && Number(t) <= 86_400))
         throw new Error(`--script-timeout needs seconds from 0 to 86400, got ${t}`);
+      if (values.listen !== undefined) tcp = parseListen(values.listen);
+      if ((values['allow-writes'] || values['token-file'] !== undefined) && !tcp)
+        throw new Error(
+          '--allow-writes and --token-file are for --listen (the Unix socket takes writes: it is mode 0600)',
+        );
+      if (values['allow-writes'] && values['token-file'] === undefined)
+        throw new Error('--allow-writes needs --token-file FILE');
     } catch (e) {
       io.stderr(`lvs-ha start: ${(e as Error).message}\n${HELP}`);
       return 2;
@@ -90,38 +116,35 @@ export const startCommand: CliCommand = {
     const faults = process.env.LVS_HA_FAULT_INJECTION === '1';
     let node: ClusterNode | undefined;
     let stop: () => void = () => {};
-    const answer = async (req: ControlRequest): Promise<ControlAnswer> => {
-      if (!node) return { ok: false, error: 'starting' };
-      switch (req.op) {
-        case 'status':
-          return { ok: true, status: await node.report() };
-        case 'standby':
-          node.standby('all');
-          return { ok: true };
-        case 'takeover':
-          node.takeover('all');
-          return { ok: true };
-        case 'reload':
-          return { ok: true, result: await node.reload() };
-        case 'stop':
-          setImmediate(stop);
-          return { ok: true };
-        case 'fault':
-          if (!faults)
-            return { ok: false, error: 'fault injection is off (LVS_HA_FAULT_INJECTION=1 turns it on)' };
-          if (req.fault === 'kill-heartbeat-thread') node.crashHeartbeatThread();
-          else setTimeout(() => blockMainThread(req.ms), 50);
-          return { ok: true };
+    let target: ControlTarget | undefined;
+    let token: string | undefined;
+    if (values['allow-writes']) {
+      try {
+        token = (await readFile(values['token-file'] as string, 'utf8')).split('\n')[0]?.trim();
+        if (!token) throw new Error('its first line is empty');
+      } catch (e) {
+        io.stderr(`lvs-ha start: --token-file ${values['token-file']}: ${(e as Error).message}\n`);
+        return 1;
       }
-    };
+    }
     // The control socket first: a second node on this machine stops here, before anything is built.
-    let control: { close(): Promise<void> };
+    let control: ApiServer;
     try {
-      control = await serveControl(values.control ?? DEFAULT_CONTROL_SOCKET, answer);
+      control = await serveApi({
+        socketPath: values.control ?? DEFAULT_CONTROL_SOCKET,
+        routes: [...controlRoutes(() => target)],
+        ...(tcp && {
+          tcp: { ...tcp, ...(values['allow-writes'] && { allowWrites: true }), ...(token && { token }) },
+        }),
+      });
     } catch (e) {
       io.stderr(`lvs-ha start: ${(e as Error).message}\n`);
       return 1;
     }
+    if (control.tcpAddress)
+      io.stdout(
+        `api on http://${control.tcpAddress.host.includes(':') ? `[${control.tcpAddress.host}]` : control.tcpAddress.host}:${control.tcpAddress.port} (${values['allow-writes'] ? 'writes with the token' : 'read-only'})\n`,
+      );
     try {
       const t = values['script-timeout'];
       node = new ClusterNode({
@@ -135,6 +158,15 @@ export const startCommand: CliCommand = {
       return 1;
     }
     const running = node;
+    target = nodeControl(running, {
+      stop: () => setImmediate(stop),
+      ...(faults && {
+        fault: (f) => {
+          if (f.fault === 'kill-heartbeat-thread') running.crashHeartbeatThread();
+          else setTimeout(() => blockMainThread(f.ms), 50);
+        },
+      }),
+    });
     // stdout as before, and where ha.cf's logfile/debugfile/logfacility and ldirectord.cf's logfile say
     running.on('log', nodeLogger(config, io, { host: values.node ?? hostname() }).line);
     let joined = false;
