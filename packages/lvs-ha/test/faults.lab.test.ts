@@ -173,14 +173,14 @@ describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest
     // the table was in the kernel before the VIP was announced, and never on the fallback
     expect(out.indexOf('add real 192.0.2.21:80')).toBeLessThan(out.indexOf(`vip ${VIP}/32/eth0 up`));
     expect(out).not.toMatch(/add real 127\.0\.0\.1:80/);
-    // lvs-ha status (its control socket, asked by a plain node one-liner: no tsx to start under emulation)
+    // lvs-ha status (GET /status on its control socket, asked by a plain node one-liner: no tsx to start under emulation)
     // says what ipvsadm -Ln says, with the checks' view
-    const ask = `const s=require('net').connect(process.argv[1]);let b='';s.on('data',(d)=>b+=d);s.on('end',()=>process.stdout.write(b));s.write('{"op":"status"}\\n');`;
+    const ask = `require('http').get({socketPath:process.argv[1],path:'/status'},(r)=>{let b='';r.on('data',(d)=>b+=d);r.on('end',()=>process.stdout.write(b))});`;
     const answer = JSON.parse(
       (await lab.host('load2').exec(['node', '-e', ask, `/tmp/lvs-ha-faults-${process.pid}-load2.sock`]))
         .stdout,
     );
-    const [v] = answer.status.ipvs[0].virtuals;
+    const [v] = answer.ipvs[0].virtuals;
     expect(v).toMatchObject({ service: `${VIP}:80/tcp`, scheduler: 'wrr', inKernel: true });
     expect(
       v.reals.map((r: { address: string; health: string; kernel?: { weight: number } }) => [
@@ -194,7 +194,7 @@ describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest
     ]);
     const ln = await lab.host('load2').ipvsadm(['-Ln']);
     expect(ln).toMatch(/-> 192\.0\.2\.21:80 +Route +5 /);
-    expect(answer.status.vips).toEqual([`${VIP}/32/eth0`]);
+    expect(answer.vips).toEqual([`${VIP}/32/eth0`]);
   }, 120_000);
 
   it('load1 restarted after its SIGKILL without a reboot: its leftover VIP and table go before it joins, then it takes its group back', async () => {

@@ -7,10 +7,11 @@
 // standby, and the fault ops of the fault-injection build).
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Netns, RealHeartbeat, tsxLoader } from '@lvs-ha/lab';
+import { requestApi } from '../../../src/api.js';
+import { type ControlRequest, httpOf } from '../../../src/control.js';
 import { type NodeName, VIPS } from './config.js';
 import type { Liveness } from './timeline.js';
 import { sleep } from './watch.js';
@@ -425,8 +426,8 @@ export class Director {
     }
   }
 
-  /** One JSON line to its control socket, one JSON line back. */
-  ask(req: Record<string, unknown>, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+  /** One request to its control socket (the HTTP API), its answer's JSON body. */
+  ask(req: ControlRequest, timeoutMs = 10_000): Promise<Record<string, unknown>> {
     return askSocket(this.o.control, req, timeoutMs);
   }
 
@@ -484,41 +485,20 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-/** One request line to a control socket; its answer line, parsed. */
-export function askSocket(
+/**
+ * One request to a control socket (its HTTP API, as the CLI asks it): the
+ * answer's JSON body; a refusal as { ok: false, status, error: { code, message } }.
+ */
+export async function askSocket(
   path: string,
-  req: Record<string, unknown>,
+  req: ControlRequest,
   timeoutMs = 10_000,
 ): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const s = connect(path);
-    let buf = '';
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(new Error(`${path}: no answer to ${JSON.stringify(req)} in ${timeoutMs} ms`));
-    }, timeoutMs);
-    s.on('connect', () => s.write(`${JSON.stringify(req)}\n`));
-    s.on('data', (d) => {
-      buf += d.toString('utf8');
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      s.destroy();
-      try {
-        resolve(JSON.parse(buf.slice(0, nl)));
-      } catch {
-        reject(new Error(`${path}: not JSON: ${buf.slice(0, nl)}`));
-      }
-    });
-    s.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    s.on('end', () => {
-      clearTimeout(timer);
-      if (buf.indexOf('\n') < 0) reject(new Error(`${path}: closed without an answer (${buf})`));
-    });
-  });
+  const { method, path: url, body } = httpOf(req);
+  const a = await requestApi({ socketPath: path }, method, url, { ...(body && { body }), timeoutMs });
+  if (a.status >= 200 && a.status < 300 && typeof a.body === 'object' && a.body !== null)
+    return a.body as Record<string, unknown>;
+  return { ok: false, status: a.status, ...(typeof a.body === 'object' ? a.body : { text: a.text }) };
 }
 
 /**
