@@ -7,10 +7,12 @@
 // auto_failback on, lvs-ha status/standby/takeover on our node, and a clean
 // shutdown of ours telling the peer, which takes our group on the notice (its
 // own scripts take about 2 s here).
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { ClusterStatus } from '@lvs-ha/cluster';
 import {
   type BackgroundProcess,
@@ -25,7 +27,9 @@ import { describeWithLab } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../src/cli-main.js';
 import { capture } from './support/capture.js';
+import { promtoolCheck, sample } from './support/prom.js';
 
+const run = promisify(execFile);
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 // tsx maps the @lvs-ha packages to their sources (no build needed)
 const env = { TSX_TSCONFIG_PATH: fileURLToPath(new URL('guest.tsconfig.json', import.meta.url)) };
@@ -195,6 +199,26 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     expect(s1.peers).toEqual([
       { name: 'load1', status: 'active', since: expect.any(String), links: { 'bcast eth0': 'up' } },
     ]);
+
+    // GET /metrics on the control socket: Prometheus text that promtool accepts, and what it says
+    // agrees with cl_status on the real node and with the addresses on ours
+    const scrape = async () =>
+      (await run('curl', ['-sS', '--fail', '--unix-socket', control(), 'http://x/metrics'])).stdout;
+    const m1 = await scrape();
+    expect(await promtoolCheck(m1)).toEqual({ code: 0, out: '' });
+    expect(await r.clStatus('nodestatus', 'load1')).toBe('active');
+    expect(sample(m1, 'lvs_ha_node_status', { node: 'load1', status: 'active' })).toBe(1);
+    expect(sample(m1, 'lvs_ha_node_status', { node: 'load1', status: 'dead' })).toBe(0);
+    expect(sample(m1, 'lvs_ha_holding', { holding: 'local' })).toBe(1);
+    expect(sample(m1, 'lvs_ha_link_up', { node: 'load1', medium: 'bcast eth0' })).toBe(1);
+    expect(await vips(load2)).toEqual([VIP2]);
+    expect(sample(m1, 'lvs_ha_vip_held', { vip: VIP2 })).toBe(1);
+    expect(sample(m1, 'lvs_ha_vip_held', { vip: VIP1 })).toBeUndefined();
+    // the real node's keepalives (every 250 ms) keep coming: the counter grows between scrapes
+    const received = (t: string) => sample(t, 'lvs_ha_heartbeat_packets_received_total') ?? Number.NaN;
+    const first = received(m1);
+    expect(first).toBeGreaterThan(0);
+    await until('the received-packets counter grows', async () => received(await scrape()) > first, 10_000);
 
     // 2. the real node crashes: we take its VIP after deadtime and announce it
     await crash(load1);

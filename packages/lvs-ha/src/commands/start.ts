@@ -16,6 +16,7 @@ import type { CliCommand } from '../cli-main.js';
 import { type ControlTarget, controlRoutes, DEFAULT_CONTROL_SOCKET } from '../control.js';
 import { nodeLogger } from '../logging.js';
 import { nodeControl } from '../node-control.js';
+import { observeRoutes } from '../observe.js';
 import { clusterStatusLine, SystemdNotifier } from '../systemd.js';
 
 const HELP = `usage: lvs-ha start [--config-dir DIR] [--node NAME] [--control PATH] [--script-timeout SECONDS]
@@ -43,7 +44,7 @@ first), 2 bad usage.
   --script-timeout SECONDS  how long a resource script may run before it is
                             killed and counts as failed (default 60)
   --listen HOST:PORT        the HTTP API on TCP too ([V6]:PORT for IPv6), read-only
-                            (the status, the metrics, the page) unless --allow-writes
+                            (the status and the metrics) unless --allow-writes
   --allow-writes            on --listen, take writes (standby, drain, weight…) from a
                             client that sends Authorization: Bearer <token>
   --token-file FILE         the token for --allow-writes: the file's first line
@@ -132,7 +133,7 @@ export const startCommand: CliCommand = {
     try {
       control = await serveApi({
         socketPath: values.control ?? DEFAULT_CONTROL_SOCKET,
-        routes: [...controlRoutes(() => target)],
+        routes: [...controlRoutes(() => target), ...observeRoutes(() => node)],
         ...(tcp && {
           tcp: { ...tcp, ...(values['allow-writes'] && { allowWrites: true }), ...(token && { token }) },
         }),
