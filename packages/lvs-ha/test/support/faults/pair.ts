@@ -26,7 +26,7 @@ import {
   VIPS,
   vipbScript,
 } from './config.js';
-import { Director, type StartOptions } from './director.js';
+import { Director, type Impl, type StartOptions } from './director.js';
 import { type AddressEvent, describeVipReport, Liveness, type VipReport, vipReport } from './timeline.js';
 import { AddressWatcher, sleep } from './watch.js';
 
@@ -52,6 +52,10 @@ export interface PairOptions {
   log?: (line: string) => void;
   /** client requests per VIP: one every this many ms (default 100) */
   clientEveryMs?: number;
+  /** the client's request timeout in ms (default 500) */
+  clientTimeoutMs?: number;
+  /** which implementation runs on a node, over the kind's (e.g. both 'heartbeat': a pair of real Heartbeats) */
+  impls?: Partial<Record<NodeName, Impl>>;
 }
 
 /** What one fault did to the pair, read from outside. */
@@ -114,7 +118,7 @@ export class Pair {
       const directors = {} as Record<NodeName, Director>;
       for (const [i, name] of NODES.entries()) {
         const ns = i === 0 ? ns1 : ns2;
-        const impl = o.kind === 'B' && name === 'load2' ? 'heartbeat' : 'lvs-ha';
+        const impl: Impl = o.impls?.[name] ?? (o.kind === 'B' && name === 'load2' ? 'heartbeat' : 'lvs-ha');
         const nodeDir = join(dir, name);
         const configDir = join(nodeDir, 'ha.d');
         const flags = join(nodeDir, 'flags');
@@ -160,7 +164,7 @@ export class Pair {
           }),
         });
       }
-      const client = await Client.start(clientNs, VIPS, o.clientEveryMs ?? 100);
+      const client = await Client.start(clientNs, VIPS, o.clientEveryMs ?? 100, o.clientTimeoutMs);
       made = new Pair(
         o,
         seg,
