@@ -22,7 +22,7 @@ import { ALL_ON, Pair } from '../test/support/faults/pair.js';
 import { sleep } from '../test/support/faults/watch.js';
 
 const FAST: Timings = { keepaliveMs: 100, deadtimeMs: 500, warntimeMs: 300, initdeadMs: 3000 };
-// Heartbeat 3.0.6's defaults (heartbeat/config.c): the seed's ha.cf sets none of them
+// the seed's ha.cf sets no timings: Heartbeat's defaults (keepalive 2 s, deadtime 30 s), initdead = deadtime
 const SEED: Timings = { keepaliveMs: 2000, deadtimeMs: 30_000, warntimeMs: 10_000, initdeadMs: 30_000 };
 const KILLS = Number(process.env.BENCH_FAILOVER_KILLS ?? 20);
 const SEED_KILLS = Number(process.env.BENCH_FAILOVER_SEED_KILLS ?? 3);
@@ -95,7 +95,7 @@ async function oneKill(p: Pair, l: Lane): Promise<number> {
   }
   const lost = p.client.between(VIP1, t0, first).filter((a) => !a.ok).length;
   failed.set(l.label, (failed.get(l.label) ?? 0) + lost);
-  await p.settle(ALL_ON('load2'), p.takeoverBoundMs, `${l.label}: load2 took over`);
+  await p.settle(ALL_ON('load2'), p.takeoverBoundMs + l.timings.deadtimeMs, `${l.label}: load2 took over`);
   // the reboot: nothing runs, the VIPs gone, the link back, started again
   await l1.clear();
   await l1.restore();
@@ -138,7 +138,14 @@ for (const l of LANES) {
               clientTimeoutMs: 50,
               impls: { load1: l.impl, load2: l.impl },
             });
-            await pair.reset();
+            // not reset(): its bound does not count the live grace (one deadtime: 30 s with the seed's)
+            await pair.clearBoth();
+            await pair.startPair();
+            await pair.settle(
+              HOME,
+              pair.startBoundMs + l.timings.deadtimeMs + l.timings.initdeadMs,
+              `${l.label}: the pair started`,
+            );
           }
           const gap = await oneKill(pair, l);
           gaps.set(l.label, [...(gaps.get(l.label) ?? []), gap]);
