@@ -1,0 +1,201 @@
+// Issue 13, done-means 6: `lvs-ha director` at 10,000 real servers (100
+// virtual services × 100 real servers) in the lab's qemu guest (real kernel
+// IPVS; Node emulated by TCG, so every figure here is a TCG figure, several
+// times a real machine's). The real servers: 100 addresses on rs1's back
+// interface (198.51.100.100-199) and one Node process on rs1 listening on
+// the 100 service ports; checktype connect. Printed: the time from the
+// command's start to the full table in the kernel (ipvsadm -Ln), its RSS,
+// and the CPU it uses per second of checking once the table is full.
+//
+// BENCH_SCALE_LDIRECTORD=1 also runs Debian's ldirectord (the anchor) on the
+// same file in the same guest, bounded by BENCH_SCALE_LDIRECTORD_MS (default
+// 300 s): how far it got is printed if it does not finish.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { capabilitiesSync, Guest, Lab, type LabHost, seedTopology, tsxLoader } from '@lvs-ha/lab';
+import { bench, describe } from 'vitest';
+
+const VIRTUALS = 100;
+const REALS = 100;
+const CHECK_S = 5;
+const SETTLED_S = 30;
+const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const env = { TSX_TSCONFIG_PATH: fileURLToPath(new URL('../test/guest.tsconfig.json', import.meta.url)) };
+const say = (line: string) => process.stderr.write(`[scale] ${line}\n`);
+const realAddress = (j: number) => `198.51.100.${100 + j}`;
+const port = (i: number) => 8000 + i;
+
+function ldirectordCf(): string {
+  const lines = [`checkinterval = ${CHECK_S}`, 'checktimeout = 3', 'quiescent = no', 'logfile = "local0"'];
+  for (let i = 0; i < VIRTUALS; i++) {
+    lines.push(`virtual = 192.0.2.50:${port(i)}`);
+    for (let j = 0; j < REALS; j++) lines.push(`\treal = ${realAddress(j)}:${port(i)} gate 1`);
+    lines.push('\tscheduler = wrr', '\tprotocol = tcp', '\tchecktype = connect');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+// one process, 100 listening sockets: every connection accepted and closed
+const LISTENER = `
+const net = require('node:net');
+for (let i = 0; i < ${VIRTUALS}; i++)
+  net.createServer((s) => s.destroy()).listen(${port(0)} + i, '0.0.0.0');
+setInterval(() => {}, 1 << 30);
+`;
+
+/** Real servers (the `->` lines of ipvsadm -Ln) for our addresses. */
+async function reals(h: LabHost): Promise<number> {
+  const t = await h.ipvsadm(['-Ln']);
+  return t.split('\n').filter((l) => l.includes('-> 198.51.100.')).length;
+}
+
+async function pidsOf(h: LabHost, pattern: string): Promise<number[]> {
+  const r = await h.sh(`pgrep -f '${pattern}' || true`);
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .filter((p) => Number.isInteger(p));
+}
+
+/** RSS (kB) and CPU (user+system clock ticks) of the processes. */
+async function usage(h: LabHost, pids: readonly number[]): Promise<{ rssKb: number; ticks: number }> {
+  let rssKb = 0;
+  let ticks = 0;
+  for (const p of pids) {
+    const r = await h.sh(`cat /proc/${p}/status /proc/${p}/stat 2>/dev/null || true`);
+    const rss = /VmRSS:\s+(\d+)/.exec(r.stdout);
+    if (rss) rssKb += Number(rss[1]);
+    const stat = r.stdout.split('\n').find((l) => l.startsWith(`${p} (`));
+    const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return { rssKb, ticks };
+}
+
+interface Run {
+  who: string;
+  fullMs: number | undefined;
+  reached: number;
+  rssMb: number;
+  cpuPerS: number;
+}
+
+/** Starts the director, waits for the full table (bounded), measures, stops it. */
+async function measure(
+  h: LabHost,
+  who: string,
+  argv: string[],
+  pattern: string,
+  boundMs: number,
+  stop: () => Promise<void>,
+  /** false for a command that daemonizes (its own process exits at once) */
+  watchExit = true,
+): Promise<Run> {
+  const t0 = Date.now();
+  const proc = await h.ns.start(argv, { env });
+  let reached = 0;
+  let fullMs: number | undefined;
+  let lastSaid = 0;
+  while (Date.now() - t0 < boundMs) {
+    reached = await reals(h).catch(() => reached);
+    if (reached >= VIRTUALS * REALS) {
+      fullMs = Date.now() - t0;
+      break;
+    }
+    if (Date.now() - lastSaid > 10_000) {
+      say(`${who}: ${reached} real servers in the table after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      lastSaid = Date.now();
+    }
+    if (watchExit && !(await proc.running()))
+      throw new Error(`${who} exited:\n${(await proc.output()).slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  say(
+    `${who}: ${fullMs === undefined ? `NOT full after ${boundMs} ms (${reached})` : `full table after ${fullMs} ms`}`,
+  );
+  const pids = await pidsOf(h, pattern);
+  const a = await usage(h, pids);
+  const ta = Date.now();
+  await new Promise((r) => setTimeout(r, SETTLED_S * 1000));
+  const b = await usage(h, pids);
+  const seconds = (Date.now() - ta) / 1000;
+  const hz = Number((await h.sh('getconf CLK_TCK')).stdout.trim()) || 100;
+  const run: Run = {
+    who,
+    fullMs,
+    reached,
+    rssMb: b.rssKb / 1024,
+    cpuPerS: (b.ticks - a.ticks) / hz / seconds,
+  };
+  await stop();
+  await proc.stop().catch(() => undefined);
+  return run;
+}
+
+describe(`the director at ${VIRTUALS * REALS} real servers (${VIRTUALS} virtuals × ${REALS}, connect checks every ${CHECK_S} s, qemu TCG guest)`, () => {
+  bench(
+    'start → full table, RSS, CPU per second of checking',
+    async () => {
+      const caps = capabilitiesSync();
+      if (!caps.guest) {
+        say(`skipped: no guest (${caps.reasons.join('; ')})`);
+        return;
+      }
+      const guest = await Guest.boot({ log: (l) => say(`[lab] ${l}`) });
+      let lab: Lab | undefined;
+      try {
+        lab = await Lab.start(seedTopology, { runner: guest });
+        const load1 = lab.host('load1');
+        const rs1 = lab.host('rs1');
+        await rs1.sh(
+          Array.from(
+            { length: REALS },
+            (_, j) => `ip addr add ${realAddress(j)}/32 dev ${rs1.iface('back')}`,
+          ).join('\n'),
+        );
+        await rs1.ns.start(['node', '-e', LISTENER]);
+        await load1.addVip();
+        const file = join(guest.shareDir, 'scale-ldirectord.cf');
+        writeFileSync(file, ldirectordCf());
+        const runs: Run[] = [];
+        runs.push(
+          await measure(
+            load1,
+            'lvs-ha director',
+            ['node', '--import', tsxLoader(), cli, 'director', '--config', file],
+            'director --config',
+            600_000,
+            async () => {},
+          ),
+        );
+        if (process.env.BENCH_SCALE_LDIRECTORD === '1') {
+          await load1.exec(['ipvsadm', '-C']);
+          runs.push(
+            await measure(
+              load1,
+              'ldirectord',
+              ['/usr/sbin/ldirectord', file, 'start'],
+              'ldirectord',
+              Number(process.env.BENCH_SCALE_LDIRECTORD_MS ?? 300_000),
+              async () => {
+                await load1.exec(['/usr/sbin/ldirectord', file, 'stop']).catch(() => undefined);
+                await load1.exec(['ipvsadm', '-C']).catch(() => undefined);
+              },
+              false,
+            ),
+          );
+        }
+        for (const r of runs)
+          say(
+            `${r.who}: start → full table ${r.fullMs === undefined ? `not reached (${r.reached}/${VIRTUALS * REALS})` : `${(r.fullMs / 1000).toFixed(1)} s`}, RSS ${r.rssMb.toFixed(1)} MB (target ≤ 80 MB), CPU ${(r.cpuPerS * 100).toFixed(1)} % of a core per second of checking (over ${SETTLED_S} s)`,
+          );
+      } finally {
+        await lab?.stop().catch(() => undefined);
+        await guest.shutdown();
+      }
+    },
+    { iterations: 1, time: 0, warmupIterations: 0, warmupTime: 0 },
+  );
+});
