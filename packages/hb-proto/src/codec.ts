@@ -198,6 +198,11 @@ function readLength(buf: Uint8Array, at: number, end: number, what: string): [nu
   if (p === end) throw new HbProtoError('TRUNCATED', `input ends inside the length of ${what}`, at);
   if (p === at) throw new HbProtoError('MALFORMED', `${what} does not start with a decimal length`, at);
   if (buf[p] !== 0x3a) throw new HbProtoError('MALFORMED', `${what}: expected ':' after the length`, p);
+  // Canonical lengths only (as netstrings define them, and as Heartbeat
+  // writes them): "010:" would let different bytes carry the same signed
+  // packet.
+  if (p - at > 1 && buf[at] === 0x30)
+    throw new HbProtoError('MALFORMED', `${what}: its length has a leading zero`, at);
   return [n, p + 1];
 }
 

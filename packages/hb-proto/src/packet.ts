@@ -59,6 +59,9 @@ export function decodePacket(bytes: Uint8Array): DecodedPacket {
     throw new HbProtoError('TRUNCATED', 'input ends inside the authentication trailer', length);
   if (p === length || bytes[p] !== 0x3a)
     throw new HbProtoError('MALFORMED', 'bytes after "%%%" are not an authentication trailer', length);
+  // one encoding per signed packet, as in codec.ts's readLength
+  if (p - length > 1 && bytes[length] === 0x30)
+    throw new HbProtoError('MALFORMED', "the authentication trailer's length has a leading zero", length);
   const end = p + 1 + n;
   if (end >= bytes.length)
     throw new HbProtoError('TRUNCATED', 'input ends inside the authentication trailer', p);

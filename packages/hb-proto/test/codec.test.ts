@@ -69,6 +69,19 @@ describe('netstring form', () => {
     expect(code(() => decodePacket(Buffer.concat([fixture, Buffer.from('x')])))).toBe('MALFORMED');
   });
 
+  it('says MALFORMED for a length with a leading zero, so one signed packet has one encoding', () => {
+    expect(code(() => decodeNetstring(Buffer.from('###\n06:(0)a=b,%%%\n')))).toBe('MALFORMED');
+    expect(code(() => decodeNetstring(Buffer.from('###\n6:(0)a=b,%%%\n')))).toBe('OK');
+    // fast-check found this one: a '0' before the auth trailer's length of a
+    // genuine crc capture was accepted as the genuine packet
+    const crc = readFileSync(join(import.meta.dirname, 'fixtures', 'crc', '04-reqnodes-alpha.bin'));
+    const auth = new Authenticator(keyring('crc', '', 1));
+    const { signedLength } = decodePacket(crc);
+    expect(openPacket(crc, auth).message).toBeDefined();
+    const padded = Buffer.concat([crc.subarray(0, signedLength), Buffer.from('0'), crc.subarray(signedLength)]);
+    expect(code(() => openPacket(padded, auth))).toBe('MALFORMED');
+  });
+
   it('says OVERSIZED for 256 KiB and for nesting deeper than 16', () => {
     expect(code(() => decodePacket(Buffer.alloc(MAX_WIRE_LENGTH)))).toBe('OVERSIZED');
     let m = message([['a', 'b']]);
