@@ -197,7 +197,9 @@ describeWithLab(['ipvs'], 'the guided tour (lvs-ha lab)', () => {
     // Nothing left behind in the guest (or on this machine).
     const left = await runner.exec(['ip', 'netns', 'list']);
     expect(left.stdout).not.toMatch(/lvsha-\d+-\d+-(client|load1|rs1)/);
-  });
+    // The tour waits for Heartbeat's deadtime and ldirectord's checks under
+    // TCG emulation: on a loaded 2-core machine it took over 120 s once.
+  }, 300_000);
 });
 
 describeWithLab(['guest'], 'the qemu guest never outlives its parent', () => {
