@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(iproute2 ipvsadm heartbeat ldirectord apache2 qemu-system-x86 busybox-static tcpdump curl util-linux procps iputils-ping kmod nftables dnsmasq-base vsftpd exim4-daemon-light dovecot-imapd dovecot-pop3d slapd ldap-utils mariadb-server postgresql freeradius kamailio tinyproxy nginx leafnode socat rsyslog prometheus bird2)
+PACKAGES=(iproute2 ipvsadm heartbeat ldirectord apache2 qemu-system-x86 busybox-static tcpdump curl util-linux procps iputils-ping kmod nftables dnsmasq-base vsftpd exim4-daemon-light dovecot-imapd dovecot-pop3d slapd ldap-utils mariadb-server postgresql freeradius kamailio tinyproxy nginx leafnode socat rsyslog prometheus bird2 chromium)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

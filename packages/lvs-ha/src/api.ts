@@ -25,7 +25,15 @@ export interface ApiRoute {
   write?: boolean;
   /** one line for the endpoint table of `GET /api` (optional) */
   summary?: string;
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): void | Promise<void>;
+  handle(req: IncomingMessage, res: ServerResponse, url: URL, listener: ApiListener): void | Promise<void>;
+}
+
+/** What the listener a request came in on allows (the status page shows its write buttons by it). */
+export interface ApiListener {
+  /** Writes are taken here (the Unix socket; TCP with --allow-writes). */
+  writes: boolean;
+  /** Writes need `Authorization: Bearer <token>` here (TCP with --allow-writes). */
+  token: boolean;
 }
 
 /** The stable codes of the API's errors, each with its HTTP status. */
@@ -188,7 +196,7 @@ function handler(routes: readonly ApiRoute[], access: ApiAccess) {
       return;
     }
     Promise.resolve()
-      .then(() => route.handle(req, res, url))
+      .then(() => route.handle(req, res, url, { writes: access.writes, token: access.token !== undefined }))
       .catch((e: unknown) => {
         const err = e instanceof ApiError ? e : new ApiError('INTERNAL', (e as Error)?.message ?? String(e));
         if (!res.headersSent) sendError(res, err);
