@@ -13,7 +13,14 @@
 // sets no timings (Heartbeat's defaults: keepalive 2 s, deadtime 30 s), with
 // BENCH_FAILOVER_SEED_KILLS kills each (default 3: a kill costs > 30 s there;
 // 0 leaves those lanes out).
+//
+// BENCH_FAILOVER_TRACE=1 also says where each gap went, from a capture on
+// the client's interface (tcpdump) and load2's own lines: the holder's last
+// heartbeat, load2's "node load1 dead" and "vip … up" lines, its first
+// gratuitous ARP and SYN-ACK for VIP1. It only watches; the gap is the same.
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { capabilitiesSync } from '@lvs-ha/lab';
 import { bench, describe } from 'vitest';
 import { HOME, type Timings, VIP1 } from '../test/support/faults/config.js';
@@ -25,6 +32,7 @@ const FAST: Timings = { keepaliveMs: 100, deadtimeMs: 500, warntimeMs: 300, init
 // the seed's ha.cf sets no timings: Heartbeat's defaults (keepalive 2 s, deadtime 30 s), initdead = deadtime
 const SEED: Timings = { keepaliveMs: 2000, deadtimeMs: 30_000, warntimeMs: 10_000, initdeadMs: 30_000 };
 const KILLS = Number(process.env.BENCH_FAILOVER_KILLS ?? 20);
+const TRACE = process.env.BENCH_FAILOVER_TRACE === '1';
 const SEED_KILLS = Number(process.env.BENCH_FAILOVER_SEED_KILLS ?? 3);
 
 interface Lane {
@@ -77,6 +85,70 @@ function report(): void {
   }
 }
 
+/** What the client's interface saw (tcpdump -tt -e), for BENCH_FAILOVER_TRACE. */
+interface Seen {
+  t: number;
+  srcMac: string;
+  what: 'hb' | 'arp' | 'synack';
+  ip: string;
+}
+
+class Capture {
+  readonly seen: Seen[] = [];
+  constructor(readonly child: ChildProcess) {
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      const m = /^(\d+\.\d+) ([0-9a-f:]{17}) > [0-9a-f:]{17}, .*?length \d+: (.*)$/.exec(line);
+      if (!m) return;
+      const t = Number(m[1]) * 1000;
+      const rest = m[3] as string;
+      const mac = m[2] as string;
+      const hb = /^(\d+\.\d+\.\d+\.\d+)\.\d+ > \S+\.694: UDP/.exec(rest);
+      const arp = /^(?:Request who-has \S+ .*tell (\S+)|Reply (\S+) is-at)/.exec(rest);
+      const synack = /^(\d+\.\d+\.\d+\.\d+)\.80 > .*Flags \[S\.\]/.exec(rest);
+      if (hb) this.seen.push({ t, srcMac: mac, what: 'hb', ip: hb[1] as string });
+      else if (arp) this.seen.push({ t, srcMac: mac, what: 'arp', ip: (arp[1] ?? arp[2]) as string });
+      else if (synack) this.seen.push({ t, srcMac: mac, what: 'synack', ip: synack[1] as string });
+    });
+    child.stderr?.resume();
+  }
+  macOf(ip: string): string | undefined {
+    return this.seen.find((s) => s.what === 'hb' && s.ip === ip)?.srcMac;
+  }
+}
+const captures = new Map<Pair, Capture>();
+
+const rel = (t: number | undefined, t0: number) => (t === undefined ? '-' : `${Math.round(t - t0)}`);
+
+/** BENCH_FAILOVER_TRACE: where one gap went (ms after the kill began). */
+function trace(p: Pair, l: Lane, t0: number, first: number): string {
+  const c = captures.get(p);
+  const l1 = p.d('load1');
+  const l2 = p.d('load2');
+  const parts = [`signalled ${rel(l1.lastCrash?.signalled, t0)}`, `cut ${rel(l1.lastCrash?.cut, t0)}`];
+  if (c) {
+    const lastHb = c.seen.filter((s) => s.what === 'hb' && s.ip === '192.0.2.1' && s.t < first).at(-1)?.t;
+    parts.push(`load1's last heartbeat ${rel(lastHb, t0)}`);
+    if (lastHb !== undefined) parts.push(`+ deadtime ${rel(lastHb + l.timings.deadtimeMs, t0)}`);
+  }
+  const lines = l2.proc?.lines.filter((x) => x.t >= t0 && x.t <= first + 1000) ?? [];
+  const dead = lines.find((x) => x.line === 'node load1 dead')?.t;
+  const vip = lines.find((x) => x.line.startsWith(`vip ${VIP1}/`) && x.line.includes(' up on '))?.t;
+  if (l.impl === 'lvs-ha') parts.push(`load2 says dead ${rel(dead, t0)}`, `vip up ${rel(vip, t0)}`);
+  if (c) {
+    const mac2 = c.macOf('192.0.2.2');
+    const garp = c.seen.find((s) => s.what === 'arp' && s.ip === VIP1 && s.srcMac === mac2 && s.t >= t0)?.t;
+    const synack = c.seen.find(
+      (s) => s.what === 'synack' && s.ip === VIP1 && s.srcMac === mac2 && s.t >= t0,
+    )?.t;
+    parts.push(`GARP ${rel(garp, t0)}`, `SYN-ACK ${rel(synack, t0)}`);
+  }
+  parts.push(`answered ${rel(first, t0)}`);
+  const lastSent = p.client.answers.filter((a) => a.vip === VIP1 && a.t < first && a.t >= t0);
+  const before = lastSent.filter((a) => !a.ok).at(-1);
+  if (before) parts.push(`(last failed request sent ${rel(before.t, t0)}: ${before.body})`);
+  return parts.join(', ');
+}
+
 /** One kill: the pair at home, load1 crashed, load2 answers, load1 rebooted and home again. Returns the gap. */
 async function oneKill(p: Pair, l: Lane): Promise<number> {
   const l1 = p.d('load1');
@@ -96,6 +168,8 @@ async function oneKill(p: Pair, l: Lane): Promise<number> {
   const lost = p.client.between(VIP1, t0, first).filter((a) => !a.ok).length;
   failed.set(l.label, (failed.get(l.label) ?? 0) + lost);
   await p.settle(ALL_ON('load2'), p.takeoverBoundMs + l.timings.deadtimeMs, `${l.label}: load2 took over`);
+  // after the settle: the capture's lines have been read by then
+  if (TRACE) say(`${l.label}: ${trace(p, l, t0, first)}`);
   // the reboot: nothing runs, the VIPs gone, the link back, started again
   await l1.clear();
   await l1.restore();
@@ -138,6 +212,22 @@ for (const l of LANES) {
               clientTimeoutMs: 50,
               impls: { load1: l.impl, load2: l.impl },
             });
+            if (TRACE)
+              captures.set(
+                pair,
+                new Capture(
+                  pair.client.ns.spawn([
+                    'tcpdump',
+                    '-i',
+                    'eth0',
+                    '-n',
+                    '-l',
+                    '-tt',
+                    '-e',
+                    `udp port 694 or arp or (tcp src port 80 and host ${VIP1})`,
+                  ]),
+                ),
+              );
             // not reset(): its bound does not count the live grace (one deadtime: 30 s with the seed's)
             await pair.clearBoth();
             await pair.startPair();
@@ -157,6 +247,7 @@ for (const l of LANES) {
         } finally {
           done++;
           if (done >= l.kills) {
+            if (pair) captures.get(pair)?.child.kill('SIGKILL');
             await pair?.destroy();
             pair = undefined;
             if (l === LANES[LANES.length - 1]) report();

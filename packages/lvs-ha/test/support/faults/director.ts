@@ -6,7 +6,7 @@
 // (the control socket is only used for the operations a test performs:
 // standby, and the fault ops of the fault-injection build).
 import { type ChildProcess, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Netns, RealHeartbeat, tsxLoader } from '@lvs-ha/lab';
@@ -324,6 +324,28 @@ export class Director {
     return (await this.ns.pids()).filter((p) => !infra.has(p));
   }
 
+  /**
+   * nodePids() read here, at once: what `ip netns pids` does (every /proc
+   * entry whose network namespace is this one), without spawning it. A crash
+   * uses it so that the kill lands when the test says it does: `ip netns
+   * pids` took 10–100 ms on a loaded machine, while the node ran on.
+   */
+  nodePidsNow(): number[] {
+    const ns = statSync(`/run/netns/${this.ns.name}`);
+    const infra = new Set(this.o.infraPids());
+    const out: number[] = [];
+    for (const e of readdirSync('/proc')) {
+      if (!/^\d+$/.test(e)) continue;
+      try {
+        const st = statSync(`/proc/${e}/ns/net`);
+        if (st.ino === ns.ino && st.dev === ns.dev && !infra.has(Number(e))) out.push(Number(e));
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return out;
+  }
+
   /** SIGKILL of every process of the node (the main process, its scripts, Heartbeat's children). */
   async killAll(): Promise<void> {
     this.#markDead('SIGKILL');
@@ -397,13 +419,18 @@ export class Director {
     this.#update('links restored');
   }
 
+  /** When the last crash() had sent its SIGKILLs and had its switch port down (Date.now()). */
+  lastCrash: { signalled: number; cut: number } | undefined;
+
   /** A machine death: every process killed and the links cut at the same moment. */
   async crash(): Promise<void> {
-    const pids = await this.nodePids();
+    const pids = this.nodePidsNow();
     this.#cut = true;
     this.#markDead('SIGKILL, links cut');
     for (const p of pids) signal(p, 'SIGKILL');
+    const signalled = Date.now();
     await this.o.switchNs.linkDown(this.o.port);
+    this.lastCrash = { signalled, cut: Date.now() };
     await this.#killEverything();
     await this.waitGone(10_000);
   }
