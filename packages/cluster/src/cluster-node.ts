@@ -34,6 +34,7 @@ import { libc } from '@lvs-ha/sys';
 import { listAddresses } from '@lvs-ha/vip';
 import { HeartbeatThread, type HeartbeatThreadOptions } from './heartbeat-thread.js';
 import { type DirectorCounters, ResourceRunner } from './resources.js';
+import { NotifyStates, type StateChange } from './states.js';
 import { ConnectionSync } from './sync.js';
 
 export interface ClusterNodeOptions {
@@ -60,6 +61,8 @@ type Events = {
   log: [line: string];
   /** The node cannot go on (its membership thread died): its resources were taken down; end the process. */
   failed: [reason: string];
+  /** A group or this node changed state (MASTER, BACKUP, FAULT, STOP), for notify hooks: after the change is done, in order. */
+  state: [change: StateChange];
 };
 
 /** What a running node believes, as `cl_status` tells it of Heartbeat. */
@@ -144,6 +147,7 @@ export class ClusterNode extends EventEmitter<Events> {
   /** What the membership told us last (the rest is read when asked). */
   private seen: Omit<ClusterStatus, 'directors' | 'vips'>;
   private holdingChanges = 0;
+  private readonly states: NotifyStates;
 
   constructor(private readonly o: ClusterNodeOptions) {
     super();
@@ -176,6 +180,7 @@ export class ClusterNode extends EventEmitter<Events> {
       };
     }
     this.seen = this.initialSeen();
+    this.states = new NotifyStates(name, this.groups.keys());
     const usesDirector = [...this.groups.values()].some((g) =>
       g.resources.some((r) => r.kind === 'script' && r.name === 'ldirectord'),
     );
@@ -305,6 +310,12 @@ export class ClusterNode extends EventEmitter<Events> {
     );
     thread.on('died', (reason) => void this.failStop(reason));
     await thread.start();
+    // on the queue: after any action queued before, before any queued after
+    void this.serial(async () => this.tell(this.states.joined()));
+  }
+
+  private tell(changes: StateChange[]): void {
+    for (const c of changes) this.emit('state', c);
   }
 
   /** hb_standby: give these groups to the peer. */
@@ -390,7 +401,7 @@ export class ClusterNode extends EventEmitter<Events> {
       // stopped longer than the peer waits: it holds our groups by now; ours go first, at once
       if (vipsFirst) await this.runner.vipsDownNow();
       await this.thread?.close({ graceful: true });
-      await this.releaseEverything();
+      await this.releaseEverything('partition');
       if ((this.phase as string) !== 'restarting') return;
       this.seen = this.initialSeen();
       await this.join();
@@ -403,11 +414,13 @@ export class ClusterNode extends EventEmitter<Events> {
   }
 
   /** Whatever the runner still holds, released (right to left, each stop tried until it stops). */
-  private releaseEverything(): Promise<void> {
+  private releaseEverything(reason: string): Promise<void> {
     return this.serial(async () => {
       for (const key of this.runner.holding().reverse()) {
         const g = this.groups.get(key);
-        if (g) await this.runner.release(key, g);
+        if (!g) continue;
+        await this.runner.release(key, g);
+        if (reason !== 'fail-stop') this.tell(this.states.released(key, reason, reason === 'shutdown'));
       }
     });
   }
@@ -421,7 +434,8 @@ export class ClusterNode extends EventEmitter<Events> {
     const left = await this.runner.vipsDownNow();
     if (left.length > 0)
       this.say(`error ${left.join(', ')} could not be taken down: the peer may hold them too (split brain)`);
-    await this.releaseEverything();
+    this.tell(this.states.failStop());
+    await this.releaseEverything('fail-stop');
     this.emit('failed', reason);
   }
 
@@ -490,7 +504,8 @@ export class ClusterNode extends EventEmitter<Events> {
       clearInterval(this.autoreloadTimer);
       await this.thread?.close({ graceful });
       // Anything the hand-over did not release (an acquire still in flight when the shutdown began).
-      await this.releaseEverything();
+      await this.releaseEverything('shutdown');
+      if (this.phase === 'stopping') this.tell(this.states.stopped());
       await this.sync?.stop();
       this.phase = 'stopped';
     })();
@@ -517,7 +532,9 @@ export class ClusterNode extends EventEmitter<Events> {
       const keys = a.reason === 'shutdown' ? this.runner.holding() : a.groups;
       for (const k of [...keys].reverse()) {
         const g = this.groups.get(k);
-        if (g) await this.runner.release(k, g);
+        if (!g) continue;
+        await this.runner.release(k, g);
+        this.tell(this.states.released(k, a.reason, a.reason === 'shutdown' || this.phase === 'stopping'));
       }
       return;
     }
@@ -528,7 +545,12 @@ export class ClusterNode extends EventEmitter<Events> {
     const failed: string[] = [];
     for (const k of a.groups) {
       const g = this.groups.get(k);
-      if (g && !(await this.runner.acquire(k, g))) failed.push(k);
+      if (!g) continue;
+      if (await this.runner.acquire(k, g)) this.tell(this.states.acquired(k, a.reason));
+      else {
+        failed.push(k);
+        this.tell(this.states.failed(k));
+      }
     }
     if (failed.length > 0) {
       // Heartbeat gives a group it cannot start to the peer (hb_standby), instead of claiming it with nothing behind.

@@ -1,3 +1,4 @@
+export { ConfigCallback, type ConfigCallbackOptions } from './callback.js';
 export {
   ClusterNode,
   ClusterNodeError,
@@ -13,4 +14,5 @@ export {
   ResourceRunner,
   type ResourceRunnerOptions,
 } from './resources.js';
+export { type HaState, NotifyStates, type StateChange } from './states.js';
 export { ConnectionSync, type ConnectionSyncOptions } from './sync.js';

@@ -27,6 +27,7 @@ import {
 } from '@lvs-ha/ha-config';
 import { serviceId } from '@lvs-ha/ipvs';
 import { announce, release, takeOver } from '@lvs-ha/vip';
+import { ConfigCallback } from './callback.js';
 
 export interface ResourceRunnerOptions {
   /** Heartbeat's configuration directory (resource.d, ldirectord.cf). */
@@ -101,6 +102,8 @@ interface RunningDirector {
   checkintervalMs: number;
   /** When autoreload last looked at the file. */
   lookedAt: number;
+  /** ldirectord's callback of the configuration running (null: none). */
+  callback: string | null;
 }
 
 /** mtime and size: what tells autoreload that a file changed (ldirectord compares an md5 of it; either works). */
@@ -130,8 +133,15 @@ export class ResourceRunner {
   private readonly vips = new Map<string, { address: string; interface: string }>();
   /** Resource scripts by name -> the path they were found at. */
   private readonly scripts = new Map<string, string>();
+  /** ldirectord callbacks: run one after the other, never on the caller's queue. */
+  private readonly callback: ConfigCallback;
 
-  constructor(private readonly o: ResourceRunnerOptions) {}
+  constructor(private readonly o: ResourceRunnerOptions) {
+    this.callback = new ConfigCallback({
+      say: o.say,
+      ...(o.scriptTimeoutMs !== undefined && { timeoutMs: o.scriptTimeoutMs }),
+    });
+  }
 
   /** Groups held now. */
   holding(): string[] {
@@ -275,15 +285,30 @@ export class ResourceRunner {
   async autoreload(now = performance.now()): Promise<{ file: string; ok: boolean }[]> {
     const changed: string[] = [];
     for (const [name, d] of this.directors) {
-      if (!d.autoreload || now - d.lookedAt < d.checkintervalMs) continue;
+      // ldirectord looks at its file every checkinterval for autoreload and for its callback
+      if ((!d.autoreload && !d.callback) || now - d.lookedAt < d.checkintervalMs) continue;
       d.lookedAt = now;
       const stamp = await stampOf(d.file);
       if (stamp === d.stamp) continue;
       d.stamp = stamp;
+      if (!d.autoreload) {
+        await this.contentChanged(d);
+        continue;
+      }
       this.o.say(`ldirectord ${d.file} changed (autoreload): reloading`);
       changed.push(name);
     }
     return changed.length > 0 ? this.reload(changed) : [];
+  }
+
+  /** ldirectord's check_cfgfile: the callback runs when the file's content changed since it was seen last. */
+  private async contentChanged(d: RunningDirector): Promise<void> {
+    await this.callback.look(d.file, d.callback);
+  }
+
+  /** Resolves when every ldirectord callback started so far has ended (for tests and a clean exit). */
+  callbacksDone(): Promise<void> {
+    return this.callback.done();
   }
 
   /** Re-reads the ldirectord.cf of every running Director (or those named) and applies it; a broken file changes nothing. */
@@ -299,15 +324,20 @@ export class ResourceRunner {
         this.o.say(`reload of ${d.file} refused: the running configuration stays`);
         this.counters.reloads.refused++;
         out.push({ file: d.file, ok: false });
+        // ldirectord runs its callback whenever the file changed, broken or not
+        await this.contentChanged(d);
         continue;
       }
       this.lastGood.set(name, loaded.value);
       d.autoreload = loaded.value.global.autoreload.value;
       d.checkintervalMs = loaded.value.global.checkinterval.value * 1000;
+      d.callback = loaded.value.global.callback.value;
       await d.director.reload(loaded.value).catch(() => undefined); // the Director reports its own errors
       this.o.say(`reloaded ${d.file}`);
       this.counters.reloads.ok++;
       out.push({ file: d.file, ok: true });
+      // ldirectord runs the callback after rereading a file that changed
+      await this.contentChanged(d);
     }
     return out;
   }
@@ -406,7 +436,9 @@ export class ResourceRunner {
       autoreload: config.global.autoreload.value,
       checkintervalMs: config.global.checkinterval.value * 1000,
       lookedAt: performance.now(),
+      callback: config.global.callback.value,
     };
+    await this.callback.look(loaded.file, null); // the content it starts with
     // in the map before it starts: a failed start is stopped by the acquire's clean-up (stopDirector)
     this.directors.set(name, d);
     await director.start(config, { firstRoundMs: this.o.firstRoundMs ?? 1000 });

@@ -42,6 +42,14 @@ export {
   parseWeightRequest,
 } from './control.js';
 export {
+  execNotify,
+  Notifier,
+  type NotifierOptions,
+  type NotifyExec,
+  type NotifyRun,
+  notifyArgs,
+} from './notify.js';
+export {
   BadNotifySocketError,
   BadNotifyStateError,
   clusterStatusLine,

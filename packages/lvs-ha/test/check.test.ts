@@ -131,7 +131,6 @@ describe('lvs-ha check: what lvs-ha accepts but does not do', () => {
     'msgfmt netstring',
   ];
   const NOT_ACTED_ON_LD = [
-    ['callback = "/etc/ha.d/sync-config"', 'callback = /etc/ha.d/sync-config'],
     ['emailalert = "ops@example.org"', 'emailalert = ops@example.org'],
     ['emailalertfreq = 3600', 'emailalertfreq = 3600'],
     ['emailalertstatus = all', 'emailalertstatus = all'],
@@ -158,6 +157,11 @@ describe('lvs-ha check: what lvs-ha accepts but does not do', () => {
       join(dir, 'ldirectord.cf'),
       `${NOT_ACTED_ON_LD.map(([l]) => l).join('\n')}\n${seedLd.trimEnd()}\n${NOT_ACTED_ON_VIRTUAL.map(([l]) => `\t${l}`).join('\n')}\n`,
     );
+    // and callback on the first line (acted on: no warning), the others one line down
+    await writeFile(
+      join(dir, 'ldirectord.cf'),
+      `callback = "/etc/ha.d/sync-config"\n${await readFile(join(dir, 'ldirectord.cf'), 'utf8')}`,
+    );
     const r = await check('--config-dir', dir);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
@@ -176,11 +180,11 @@ describe('lvs-ha check: what lvs-ha accepts but does not do', () => {
     for (const [i, [, shown]] of NOT_ACTED_ON_LD.entries())
       expect(warnings, shown).toContain(
         warnings.find((w) =>
-          w.startsWith(`warning: ${ld}:${i + 1}:1: '${shown}' is accepted but not acted on: `),
+          w.startsWith(`warning: ${ld}:${i + 2}:1: '${shown}' is accepted but not acted on: `),
         ),
       );
     for (const [i, [, shown]] of NOT_ACTED_ON_VIRTUAL.entries()) {
-      const line = NOT_ACTED_ON_LD.length + seedLines + i + 1;
+      const line = 1 + NOT_ACTED_ON_LD.length + seedLines + i + 1;
       expect(
         warnings.some((w) =>
           w.startsWith(`warning: ${ld}:${line}:2: '${shown}' is accepted but not acted on: `),
@@ -191,6 +195,8 @@ describe('lvs-ha check: what lvs-ha accepts but does not do', () => {
     expect(warnings).toHaveLength(
       NOT_ACTED_ON_HACF.length + NOT_ACTED_ON_LD.length + NOT_ACTED_ON_VIRTUAL.length,
     );
+    // callback is acted on (run as CALLBACK FILE when the file changes): no warning
+    expect(warnings.filter((w) => w.includes("'callback"))).toEqual([]);
     // what each one says is lvs-ha's reason, e.g.:
     expect(r.out).toContain(
       `${hacf}:1:1: 'crm respawn' is accepted but not acted on: lvs-ha runs the haresources groups`,

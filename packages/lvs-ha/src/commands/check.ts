@@ -197,7 +197,6 @@ export const HACF_NOT_ACTED_ON: Readonly<Record<string, Rule>> = {
 
 /** ldirectord.cf: what @lvs-ha/director and @lvs-ha/probes do not read (global and per-virtual settings). */
 export const LDIRECTORD_NOT_ACTED_ON: Readonly<Record<string, Rule>> = {
-  callback: { why: 'the callback is not run when the file changes' },
   emailalert: { why: 'lvs-ha sends no email alerts' },
   emailalertfreq: { why: 'lvs-ha sends no email alerts' },
   emailalertstatus: { why: 'lvs-ha sends no email alerts' },

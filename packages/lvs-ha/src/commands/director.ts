@@ -5,6 +5,7 @@
 // cleanstop does). One line per event on stdout, errors on stderr.
 import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { ConfigCallback } from '@lvs-ha/cluster';
 import { Director, describeOperation } from '@lvs-ha/director';
 import { loadLdirectordCf } from '@lvs-ha/ha-config';
 import { describeDestination, Ipvs } from '@lvs-ha/ipvs';
@@ -92,6 +93,13 @@ export const directorCommand: CliCommand = {
     }
     io.stdout(`started: ${config.virtuals.length} virtual service(s) from ${file}\n`);
     sd.ready(`${config.virtuals.length} virtual service(s) from ${file}`);
+    // ldirectord's callback: CALLBACK FILE whenever the file's content changed (looked at as autoreload looks)
+    let running = config;
+    const callback = new ConfigCallback({
+      say: (line) =>
+        (line.startsWith('error') || line.startsWith('warning') ? io.stderr : io.stdout)(`${line}\n`),
+    });
+    await callback.look(file, null);
     return new Promise<number>((resolve) => {
       const reload = async () => {
         sd.reloading(`reloading ${file}`);
@@ -99,11 +107,14 @@ export const directorCommand: CliCommand = {
         if (!next) {
           io.stderr(`reload of ${file} refused: the running configuration stays\n`);
           sd.ready(`reload of ${file} refused: the running configuration stays`);
+          await callback.look(file, running.global.callback.value);
           return;
         }
+        running = next;
         await director.reload(next).catch(() => undefined); // errors are reported by the 'error' event
         io.stdout(`reloaded ${file}\n`);
         sd.ready(`${next.virtuals.length} virtual service(s) from ${file}`);
+        await callback.look(file, next.global.callback.value);
       };
       const onHup = () => void reload();
       // ldirectord's autoreload: the file looked at every checkinterval, reloaded when it changed
@@ -117,12 +128,17 @@ export const directorCommand: CliCommand = {
       });
       let looking = false;
       const autoreload = setInterval(() => {
-        if (!config.global.autoreload.value || looking) return;
+        const g = running.global;
+        if ((!g.autoreload.value && !g.callback.value) || looking) return;
         looking = true;
         void stampOf()
           .then(async (now) => {
             if (now === stamp) return;
             stamp = now;
+            if (!g.autoreload.value) {
+              await callback.look(file, g.callback.value);
+              return;
+            }
             io.stdout(`${file} changed (autoreload): reloading\n`);
             await reload();
           })

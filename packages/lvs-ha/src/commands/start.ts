@@ -6,7 +6,8 @@
 // shutdown does (resources released, however long that takes, then the
 // peer told; a second signal does not cut it short); SIGHUP reloads
 // ldirectord.cf; SIGUSR1 is hb_standby, SIGUSR2 hb_takeover.
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ClusterNode } from '@lvs-ha/cluster';
@@ -16,11 +17,13 @@ import type { CliCommand } from '../cli-main.js';
 import { type ControlTarget, controlRoutes, DEFAULT_CONTROL_SOCKET } from '../control.js';
 import { nodeLogger } from '../logging.js';
 import { nodeControl } from '../node-control.js';
+import { Notifier } from '../notify.js';
 import { observeRoutes } from '../observe.js';
 import { clusterStatusLine, SystemdNotifier } from '../systemd.js';
 
 const HELP = `usage: lvs-ha start [--config-dir DIR] [--node NAME] [--control PATH] [--script-timeout SECONDS]
                     [--listen HOST:PORT [--allow-writes --token-file FILE]]
+                    [--notify SCRIPT [--notify-timeout SECONDS]]
 
 Runs this machine as a director of the pair described by DIR (default
 /etc/ha.d): ha.cf and authkeys for Heartbeat's membership (wire-compatible
@@ -49,6 +52,11 @@ first), 2 bad usage.
                             client that sends Authorization: Bearer <token>
   --token-file FILE         the token for --allow-writes: the file's first line
                             (keep it 0600); compared in constant time
+  --notify SCRIPT           run SCRIPT TYPE NAME STATE REASON on every change of state,
+                            as keepalived's notify: TYPE GROUP (NAME: the haresources
+                            group) or NODE (NAME: this node); STATE MASTER, BACKUP,
+                            FAULT or STOP; one run at a time, in order, never waited for
+  --notify-timeout SECONDS  kill a notify run after this long (default 30)
 `;
 
 /** For the fail-safety tests: the main thread does nothing else for `ms`, as a hung one would. */
@@ -70,6 +78,8 @@ export const startCommand: CliCommand = {
       listen?: string;
       'allow-writes'?: boolean;
       'token-file'?: string;
+      notify?: string;
+      'notify-timeout'?: string;
       help?: boolean;
     };
     let tcp: { host: string; port: number } | undefined;
@@ -84,6 +94,8 @@ export const startCommand: CliCommand = {
           listen: { type: 'string' },
           'allow-writes': { type: 'boolean' },
           'token-file': { type: 'string' },
+          notify: { type: 'string' },
+          'notify-timeout': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
         strict: true,
@@ -98,6 +110,11 @@ export const startCommand: CliCommand = {
         );
       if (values['allow-writes'] && values['token-file'] === undefined)
         throw new Error('--allow-writes needs --token-file FILE');
+      const nt = values['notify-timeout'];
+      if (nt !== undefined && !(Number(nt) > 0 && Number(nt) <= 3600))
+        throw new Error(`--notify-timeout needs seconds from 0 to 3600, got ${nt}`);
+      if (nt !== undefined && values.notify === undefined)
+        throw new Error('--notify-timeout is for --notify SCRIPT');
     } catch (e) {
       io.stderr(`lvs-ha start: ${(e as Error).message}\n${HELP}`);
       return 2;
@@ -125,6 +142,17 @@ export const startCommand: CliCommand = {
         if (!token) throw new Error('its first line is empty');
       } catch (e) {
         io.stderr(`lvs-ha start: --token-file ${values['token-file']}: ${(e as Error).message}\n`);
+        return 1;
+      }
+    }
+    if (values.notify !== undefined) {
+      const script = values.notify;
+      const ok = await access(script, constants.X_OK).then(
+        () => true,
+        () => false,
+      );
+      if (!ok) {
+        io.stderr(`lvs-ha start: --notify ${script}: not an executable file\n`);
         return 1;
       }
     }
@@ -169,7 +197,20 @@ export const startCommand: CliCommand = {
       }),
     });
     // stdout as before, and where ha.cf's logfile/debugfile/logfacility and ldirectord.cf's logfile say
-    running.on('log', nodeLogger(config, io, { host: values.node ?? hostname() }).line);
+    const log = nodeLogger(config, io, { host: values.node ?? hostname() }).line;
+    running.on('log', log);
+    // --notify: every change of state, to the script, in order, in the background
+    const nt = values['notify-timeout'];
+    const notifier =
+      values.notify === undefined
+        ? undefined
+        : new Notifier({
+            script: values.notify,
+            node: running.status().node,
+            say: log,
+            ...(nt !== undefined && { timeoutMs: Number(nt) * 1000 }),
+          });
+    if (notifier) running.on('state', (c) => notifier.notify(c));
     let joined = false;
     // STATUS= for systemctl status, sent when the node's line changes
     running.on('log', () => {
@@ -181,7 +222,10 @@ export const startCommand: CliCommand = {
         if (done) return;
         done = true;
         for (const [sig, fn] of handlers) process.off(sig, fn);
-        void control.close().then(() => resolve(code));
+        // the last notify runs (STOP, FAULT) are started before the process ends, each bounded by its timeout
+        void Promise.all([control.close(), notifier?.idle(notifier.timeoutMs * (notifier.queued + 1))]).then(
+          () => resolve(code),
+        );
       };
       let stopping = false;
       stop = () => {
@@ -227,8 +271,10 @@ export const startCommand: CliCommand = {
         sd.status(`failed: ${reason}`);
         finish(1);
         // fail-stop: the resources are down; the process ends now (the peer is about to take over),
-        // whatever still holds the event loop
-        setTimeout(() => process.exit(1), 50);
+        // whatever still holds the event loop; once the notify script was told (FAULT), if there is one
+        void (notifier?.idle(notifier.timeoutMs * (notifier.queued + 1)) ?? Promise.resolve()).then(() =>
+          setTimeout(() => process.exit(1), 50),
+        );
       });
       running.start().then(
         () => {
