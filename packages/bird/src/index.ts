@@ -40,6 +40,14 @@ export {
   type ReplyLine,
 } from './reply.js';
 export {
+  BirdRouting,
+  type BirdRoutingOptions,
+  type RoutingEvent,
+  type RoutingStatus,
+  type SessionStatus,
+  type VipStatus,
+} from './routing.js';
+export {
   type BfdSession,
   type BgpDetails,
   type BirdStatus,

@@ -89,9 +89,20 @@ export function directorConfig(address: string, vips: readonly string[]): Direct
   };
 }
 
-export async function routedLab(options: { directors: number; vips: readonly string[] }): Promise<RoutedLab> {
+export interface RouterLab {
+  router: Netns;
+  routerBird: BirdProcess;
+  routerClient: BirdClient;
+  /** the director namespaces, each with eth0 on the router's bridge */
+  hosts: { ns: Netns; address: string }[];
+  dir: string;
+  destroy(): Promise<void>;
+}
+
+/** The router running BIRD, and `directors` namespaces wired to it (192.0.2.11, .12...) with nothing running. */
+export async function routerLab(directors: number): Promise<RouterLab> {
   const dir = await mkdtemp(join(tmpdir(), 'lvs-ha-bird-'));
-  const labels = ['router', ...Array.from({ length: options.directors }, (_, i) => `dir${i + 1}`)];
+  const labels = ['router', ...Array.from({ length: directors }, (_, i) => `dir${i + 1}`)];
   const [router, ...dns] = await Netns.createMany(labels);
   if (!router) throw new Error('no router namespace');
   await bridge(router, 'br0');
@@ -106,13 +117,34 @@ export async function routedLab(options: { directors: number; vips: readonly str
     wrap: ['ip', 'netns', 'exec', router.name],
   });
   const routerClient = await routerBird.connect();
-
-  const directors: Director[] = [];
+  const hosts: RouterLab['hosts'] = [];
   for (const [i, ns] of dns.entries()) {
     const address = `192.0.2.${11 + i}`;
     await veth(router, `d${i + 1}`, ns, 'eth0');
     await router.ip(['link', 'set', `d${i + 1}`, 'master', 'br0']);
     await ns.addAddress('eth0', `${address}/24`, ['brd', '+']);
+    hosts.push({ ns, address });
+  }
+  return {
+    router,
+    routerBird,
+    routerClient,
+    hosts,
+    dir,
+    async destroy() {
+      await routerClient.close();
+      await routerBird.stop(1000);
+      for (const ns of [router, ...dns]) await ns.destroy();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function routedLab(options: { directors: number; vips: readonly string[] }): Promise<RoutedLab> {
+  const base = await routerLab(options.directors);
+  const { router, routerBird, routerClient, dir } = base;
+  const directors: Director[] = [];
+  for (const [i, { ns, address }] of base.hosts.entries()) {
     const written = writeDirectorConfig(directorConfig(address, options.vips));
     const configPath = join(dir, `director${i + 1}.conf`);
     await writeFile(configPath, written.text);
@@ -146,10 +178,7 @@ export async function routedLab(options: { directors: number; vips: readonly str
         await d.client.close();
         await d.bird.stop(1000);
       }
-      await routerClient.close();
-      await routerBird.stop(1000);
-      for (const ns of [router, ...dns]) await ns.destroy();
-      await rm(dir, { recursive: true, force: true });
+      await base.destroy();
     },
   };
   return lab;
