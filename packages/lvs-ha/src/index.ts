@@ -5,6 +5,7 @@ export {
   ApiError,
   type ApiErrorCode,
   ApiListenError,
+  type ApiListener,
   type ApiRoute,
   type ApiServer,
   type ApiServerOptions,
@@ -49,6 +50,14 @@ export {
   type NotifyRun,
   notifyArgs,
 } from './notify.js';
+export {
+  EventLog,
+  type PageEvent,
+  type PageOptions,
+  pageRoutes,
+  renderPageHtml,
+  writesOf,
+} from './page.js';
 export {
   BadNotifySocketError,
   BadNotifyStateError,

@@ -19,6 +19,7 @@ import { nodeLogger } from '../logging.js';
 import { nodeControl } from '../node-control.js';
 import { Notifier } from '../notify.js';
 import { observeRoutes } from '../observe.js';
+import { EventLog, pageRoutes } from '../page.js';
 import { clusterStatusLine, SystemdNotifier } from '../systemd.js';
 
 const HELP = `usage: lvs-ha start [--config-dir DIR] [--node NAME] [--control PATH] [--script-timeout SECONDS]
@@ -158,10 +159,12 @@ export const startCommand: CliCommand = {
     }
     // The control socket first: a second node on this machine stops here, before anything is built.
     let control: ApiServer;
+    // the node's recent lines for the status page (GET /events)
+    const events = new EventLog();
     try {
       control = await serveApi({
         socketPath: values.control ?? DEFAULT_CONTROL_SOCKET,
-        routes: [...controlRoutes(() => target), ...observeRoutes(() => node)],
+        routes: [...controlRoutes(() => target), ...observeRoutes(() => node), ...pageRoutes({ events })],
         ...(tcp && {
           tcp: { ...tcp, ...(values['allow-writes'] && { allowWrites: true }), ...(token && { token }) },
         }),
@@ -199,6 +202,7 @@ export const startCommand: CliCommand = {
     // stdout as before, and where ha.cf's logfile/debugfile/logfacility and ldirectord.cf's logfile say
     const log = nodeLogger(config, io, { host: values.node ?? hostname() }).line;
     running.on('log', log);
+    running.on('log', events.push);
     // --notify: every change of state, to the script, in order, in the background
     const nt = values['notify-timeout'];
     const notifier =
