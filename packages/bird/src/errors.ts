@@ -101,9 +101,12 @@ export class BirdTimeoutError extends BirdError {
 /** Bad input to the configuration writer: `where` names the field, the message says why. */
 export class BirdConfigError extends BirdError {
   readonly where: string;
+  /** the message without `where` */
+  readonly reason: string;
   constructor(where: string, why: string) {
     super('BIRD_CONFIG_INVALID', `bird config: ${where}: ${why}`);
     this.where = where;
+    this.reason = why;
   }
 }
 

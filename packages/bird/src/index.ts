@@ -47,6 +47,7 @@ export {
   type SessionStatus,
   type VipStatus,
 } from './routing.js';
+export { parseRoutingFile, type RoutingFileOptions } from './routing-file.js';
 export {
   type BfdSession,
   type BgpDetails,
