@@ -365,6 +365,10 @@ describe.skipIf(missing !== undefined)(
       expect(asked).toEqual([`drain ${real} ${V}`]);
       expect(await page.locator('#action-result').textContent()).toBe(`drain ${real}: done`);
       const undrain = page.getByRole('button', { name: `Undrain ${real} of 192.0.2.1:1000/tcp` });
+      // the keyboard's focus stays on the row's button as Drain becomes Undrain
+      expect(await page.locator('button:focus').getAttribute('aria-label')).toBe(
+        `Undrain ${real} of 192.0.2.1:1000/tcp`,
+      );
       await undrain.click();
       await until(
         'the row shows the configured weight again',

@@ -187,11 +187,14 @@ function renderRow(tr, v, r) {
   if (writes !== 'none') {
     const op = r.override ? 'undrain' : 'drain';
     const cur = tr.querySelector('button');
-    if (!cur || (cur.dataset.op !== op && !cur.disabled)) {
+    if (!cur || (cur.dataset.op !== op && cur.getAttribute('aria-disabled') !== 'true')) {
+      const focused = cur !== null && document.activeElement === cur;
       const cell = actionCell(v, r);
       const old = tds[cells.length + 1];
       if (old) old.replaceWith(cell);
       else tr.append(cell);
+      // Drain becomes Undrain under the keyboard's focus
+      if (focused) cell.querySelector('button').focus();
     }
   }
 }
@@ -256,7 +259,9 @@ async function write(button, op, body) {
     $('token').focus();
     return;
   }
-  button.disabled = true;
+  // aria-disabled, not disabled: a disabled button would drop the keyboard's focus
+  if (button.getAttribute('aria-disabled') === 'true') return;
+  button.setAttribute('aria-disabled', 'true');
   out.textContent = `${op} ${body.real}…`;
   try {
     const res = await fetch(op, {
@@ -278,7 +283,7 @@ async function write(button, op, body) {
   } catch (e) {
     out.textContent = `${op} ${body.real}: no answer (${e.message})`;
   } finally {
-    button.disabled = false;
+    button.removeAttribute('aria-disabled');
     refreshSoon();
   }
 }
@@ -299,6 +304,8 @@ function listenEvents() {
     const e = JSON.parse(m.data);
     // a reconnect sends what was missed; a restarted node numbers from 1 again
     if (e.seq <= last && e.seq !== 1) return;
+    if (e.seq === 1 && last > 0)
+      addEvent({ seq: 0, time: new Date().toISOString(), line: '(the node restarted)' });
     last = e.seq;
     addEvent(e);
     refreshSoon();
