@@ -425,6 +425,36 @@ describe('the lvs-ha command from its own npm install', () => {
   );
 
   it(
+    'serves its status page (dist/page: index.html, page.js, page.css) from its own install',
+    async () => {
+      const { dir } = await bin();
+      const script = join(dir, 'page.mjs');
+      writeFileSync(
+        script,
+        `import { pageRoutes, requestApi, serveApi } from 'lvs-ha';
+const socketPath = ${JSON.stringify(join(dir, 'page.sock'))};
+const api = await serveApi({ socketPath, routes: pageRoutes() });
+const out = {};
+for (const p of ['/', '/page.js', '/page.css']) {
+  const a = await requestApi({ socketPath }, 'GET', p);
+  out[p] = { status: a.status, size: a.text.length, head: a.text.slice(0, 40) };
+}
+await api.close();
+console.log(JSON.stringify(out));
+`,
+      );
+      const r = await run('node', [script], dir, 60_000);
+      expect(r.code, said(r)).toBe(0);
+      const out = JSON.parse(r.stdout) as Record<string, { status: number; size: number; head: string }>;
+      expect(out['/']).toMatchObject({ status: 200, head: '<!doctype html>\n<html lang="en">\n<head>\n' });
+      expect(out['/page.js']?.status).toBe(200);
+      expect(out['/page.css']?.status).toBe(200);
+      expect(out['/page.js']?.size).toBeGreaterThan(1000);
+    },
+    INSTALL_TIMEOUT,
+  );
+
+  it(
     "lvs-ha check passes the seed article's configuration",
     async () => {
       const { dir, bin: lvs } = await bin();
