@@ -109,7 +109,8 @@ export class BirdRouting {
 
   /**
    * Wants the VIP announced and makes BIRD announce it; resolves once BIRD
-   * said enabled (or, while BIRD is down, once noted: the restart applies it).
+   * said enabled (or, while BIRD is down or dies meanwhile, once noted: the
+   * restart applies it).
    */
   announce(vip: string): Promise<void> {
     const key = this.#vip(vip);
@@ -222,9 +223,12 @@ export class BirdRouting {
         }
       }
     } catch (e) {
-      // BIRD died under us: its exit handler restarts it and reconciles then.
-      if (e instanceof BirdError && (e.code === 'BIRD_CLOSED' || e.code === 'BIRD_SOCKET') && !this.running)
+      // BIRD died under us (the socket closes before its exit is reported):
+      // the exit handler restarts it and reconciles then.
+      if (e instanceof BirdError && (e.code === 'BIRD_CLOSED' || e.code === 'BIRD_SOCKET')) {
+        this.#event({ type: 'error', error: e });
         return;
+      }
       throw e;
     }
   }
