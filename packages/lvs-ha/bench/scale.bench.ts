@@ -7,10 +7,16 @@
 // command's start to the full table in the kernel (ipvsadm -Ln), its RSS,
 // and the CPU it uses per second of checking once the table is full.
 //
+// The director runs as installed (node dist/cli.js: build first, `pnpm
+// turbo run build --filter=lvs-ha...`); BENCH_SCALE_FROM=sources runs it
+// from the TypeScript sources through tsx instead, as the lab tests do: tsx
+// and its esbuild add about 30 MB of RSS that an installed lvs-ha does not
+// have.
+//
 // BENCH_SCALE_LDIRECTORD=1 also runs Debian's ldirectord (the anchor) on the
 // same file in the same guest, bounded by BENCH_SCALE_LDIRECTORD_MS (default
 // 300 s): how far it got is printed if it does not finish.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { capabilitiesSync, Guest, Lab, type LabHost, seedTopology, tsxLoader } from '@lvs-ha/lab';
@@ -21,6 +27,8 @@ const REALS = 100;
 const CHECK_S = 5;
 const SETTLED_S = 30;
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const dist = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const FROM = process.env.BENCH_SCALE_FROM === 'sources' ? 'sources' : 'dist';
 const env = { TSX_TSCONFIG_PATH: fileURLToPath(new URL('../test/guest.tsconfig.json', import.meta.url)) };
 const say = (line: string) => process.stderr.write(`[scale] ${line}\n`);
 const realAddress = (j: number) => `198.51.100.${100 + j}`;
@@ -160,11 +168,17 @@ describe(`the director at ${VIRTUALS * REALS} real servers (${VIRTUALS} virtuals
         const file = join(guest.shareDir, 'scale-ldirectord.cf');
         writeFileSync(file, ldirectordCf());
         const runs: Run[] = [];
+        if (FROM === 'dist' && !existsSync(dist))
+          throw new Error(
+            `${dist} is missing: pnpm turbo run build --filter=lvs-ha... (or BENCH_SCALE_FROM=sources)`,
+          );
         runs.push(
           await measure(
             load1,
-            'lvs-ha director',
-            ['node', '--import', tsxLoader(), cli, 'director', '--config', file],
+            `lvs-ha director (${FROM === 'dist' ? 'node dist/cli.js' : 'sources through tsx'})`,
+            FROM === 'dist'
+              ? ['node', dist, 'director', '--config', file]
+              : ['node', '--import', tsxLoader(), cli, 'director', '--config', file],
             'director --config',
             600_000,
             async () => {},
