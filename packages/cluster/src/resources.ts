@@ -217,7 +217,17 @@ export class ResourceRunner {
       this.o.say(`group ${key} is not held: nothing to stop`);
       return;
     }
-    for (const r of [...group.resources].reverse()) await this.stopUntilDone(key, r);
+    // The mirror of acquire(): ldirectord last, so that its table stays in
+    // the kernel until the VIP is down. Stopped first (Heartbeat's order),
+    // a client reaching the VIP between the two met a director without the
+    // service: a RST from its own closed port, a failed request at every
+    // standby.
+    const isDirector = (r: HaResource) => r.kind === 'script' && r.name === 'ldirectord';
+    const order = [
+      ...group.resources.filter((r) => !isDirector(r)).reverse(),
+      ...group.resources.filter(isDirector),
+    ];
+    for (const r of order) await this.stopUntilDone(key, r);
     this.held.delete(key);
     this.tellFailStop();
   }

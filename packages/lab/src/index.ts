@@ -52,6 +52,7 @@ export {
   type NetnsCreateOptions,
   veth,
 } from './netns.js';
+export type { OperationsPhase, OperationsResult } from './operations-tour.js';
 export {
   labLdirectordCf,
   type PairTourOptions,

@@ -15,6 +15,7 @@ import { capabilitiesSync } from './capabilities.js';
 import { LabError } from './errors.js';
 import { Guest } from './guest.js';
 import { RealHeartbeat } from './heartbeat.js';
+import { type OperationsResult, operationsTour } from './operations-tour.js';
 import type { BackgroundProcess, Runner } from './runner.js';
 import { Lab, seedTopology } from './topology.js';
 
@@ -33,6 +34,13 @@ export interface PairTourOptions {
   realServers?: 'apache' | 'node';
   /** Who directs load1: `lvs-ha start` (default), or Debian's Heartbeat 3.0.6 with ldirectord on the same files. */
   load1?: 'lvs-ha' | 'heartbeat';
+  /**
+   * After the fail-back, the seed's section 4 with a client sending requests
+   * all through (operationsTour: rs1 stopped plainly and after `lvs-ha
+   * drain --wait`, both stopped, both back) and `lvs-ha standby` on load1
+   * (lvs-ha on both nodes only).
+   */
+  operations?: boolean;
   say: (line: string) => void;
 }
 
@@ -53,6 +61,8 @@ export interface PairTourResult {
   firstOutput: string;
   /** What load2 printed before load1 was killed. */
   standbyOutput: string;
+  /** With `operations`: the client's requests and failures in each step. */
+  operations?: OperationsResult;
 }
 
 const VIP = seedTopology.vip;
@@ -84,7 +94,7 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
   const nodes: Record<string, BackgroundProcess> = {};
   const servers: { stop(): Promise<void> }[] = [];
   const realLoad1 = o.load1 === 'heartbeat';
-  const reals: RealHeartbeat[] = [];
+  const realNodes: RealHeartbeat[] = [];
   try {
     if (!runner) {
       const caps = capabilitiesSync();
@@ -120,13 +130,20 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
     say(`   haresources "${HARESOURCES.trim()}", the seed's ldirectord.cf.`);
     if (realLoad1)
       say("   load1 runs Debian's Heartbeat 3.0.6 and ldirectord on copies of them, load2 lvs-ha start.");
-    if ((o.realServers ?? 'apache') === 'apache')
-      for (const rs of ['rs1', 'rs2']) servers.push(await lab.host(rs).startApache());
-    else
-      for (const rs of ['rs1', 'rs2'])
-        servers.push(await lab.host(rs).serveHttp({ body: `Apache Server Status for ${rs}\n` }));
+    const reals: Record<string, { stop(): Promise<void> }> = {};
+    const startReal = async (rs: string) => {
+      const s =
+        (o.realServers ?? 'apache') === 'apache'
+          ? await (lab as Lab).host(rs).startApache()
+          : await (lab as Lab).host(rs).serveHttp({ body: `Apache Server Status for ${rs}\n` });
+      servers.push(s);
+      reals[rs] = s;
+      return s;
+    };
+    for (const rs of ['rs1', 'rs2']) await startReal(rs);
 
     const lvsHa = o.lvsHa;
+    const control = (name: string) => `/tmp/lvs-ha-${process.pid}-${name}.sock`;
     const start = async (name: string) => {
       if (name === 'load1' && realLoad1) {
         // Heartbeat logs to a file of its own; ldirectord logs to /var/log/ldirectord.log
@@ -138,7 +155,7 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
           haresources: HARESOURCES,
           files: { 'ldirectord.cf': labLdirectordCf() },
         });
-        reals.push(real);
+        realNodes.push(real);
         nodes[name] = {
           pid: real.pid,
           stop: () => real.stop('shutdown'),
@@ -157,7 +174,7 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
           name,
           // one control socket per node: both share the file system (the guest's /tmp is a tmpfs)
           '--control',
-          `/tmp/lvs-ha-${process.pid}-${name}.sock`,
+          control(name),
         ],
         {
           ...(lvsHa.env && { env: lvsHa.env }),
@@ -256,6 +273,19 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
     );
     const afterFailback = await ask();
     say(`   ${requests} more requests: answered by ${show(afterFailback)}`);
+    let operations: OperationsResult | undefined;
+    if (o.operations && !realLoad1)
+      operations = await operationsTour({
+        lab,
+        vip: VIP,
+        table: TABLE,
+        lvsHa,
+        control,
+        startReal,
+        reals,
+        until,
+        say,
+      });
     const output: Record<string, string> = {};
     for (const [n, p] of Object.entries(nodes)) output[n] = await p.output();
     return {
@@ -265,10 +295,11 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
       output,
       firstOutput,
       standbyOutput,
+      ...(operations && { operations }),
     };
   } finally {
     for (const p of Object.values(nodes)) await p.stop().catch(() => {});
-    for (const r of reals) await r.cleanup().catch(() => {});
+    for (const r of realNodes) await r.cleanup().catch(() => {});
     for (const s of servers) await s.stop().catch(() => {});
     await lab?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
