@@ -36,6 +36,12 @@ export interface DirectorOptions {
   monitor?: Omit<MonitorOptions, 'maintenancedir'>;
   /** Milliseconds before a failed change of the table is tried again (default 1000). */
   retryMs?: number;
+  /**
+   * A change of the table waits this many times the last one's duration
+   * after it ends (default 3: changes take at most a quarter of the thread
+   * that runs the checks; see schedule()).
+   */
+  applySpacing?: number;
   /** Runs ldirectord's fallbackcommand (default: `/bin/sh -c`). */
   runCommand?: (command: string) => void;
 }
@@ -403,9 +409,9 @@ export class Director extends EventEmitter<Events> {
    * 10,000 real servers (100-200 ms here, seconds under emulation) a change
    * per turn of the event loop left the checks a turn between two, and the
    * first round came in 256 at a time (the checks in flight), one change of
-   * the table each. Spaced by its own cost, the changes take at most half
-   * of the thread whatever the table's size; with a small table the wait is
-   * under a millisecond.
+   * the table each. Spaced by `applySpacing` times its own cost, the changes
+   * take at most a quarter of the thread whatever the table's size; with a
+   * small table the wait is a few milliseconds at most.
    */
   private schedule(): void {
     if (this.stopped) return;
@@ -413,7 +419,7 @@ export class Director extends EventEmitter<Events> {
       this.again = true;
       return;
     }
-    const wait = this.lastApplyEnd + this.lastApplyMs - performance.now();
+    const wait = this.lastApplyEnd + (this.o.applySpacing ?? 3) * this.lastApplyMs - performance.now();
     this.applying = new Promise<void>((resolve) =>
       wait >= 1 ? setTimeout(resolve, Math.min(wait, 5000)) : setImmediate(resolve),
     ).then(() =>
