@@ -123,6 +123,13 @@ export interface Libc {
   attachFilter(fd: number, program: SocketFilter[]): number;
   poll(fds: Uint8Array, n: number, timeoutMs: number): number;
   close(fd: number): number;
+  /**
+   * close(2) on libuv's thread pool: for sockets whose close waits in the
+   * kernel (an AF_PACKET socket's close waits for an RCU grace period,
+   * 8-20 ms, which close() would block this thread for). The fd must not be
+   * used after the call.
+   */
+  closeInBackground(fd: number): void;
   read(fd: number, buf: Uint8Array, len: number): number;
   write(fd: number, buf: Uint8Array, len: number): number;
   open(path: string, flags: number): number;
@@ -221,5 +228,11 @@ function bind(): Libc {
     attachFilter: (fd: number, program: SocketFilter[]) =>
       setFilter(fd, SOL_SOCKET, SO_ATTACH_FILTER, { len: program.length, filter: program }, fprogSize),
     errno: () => koffi.errno() as number,
+    closeInBackground: (fd: number) => {
+      (f.close as unknown as { async(fd: number, cb: (err: unknown, rc: number) => void): void }).async(
+        fd,
+        () => {},
+      );
+    },
   };
 }

@@ -120,6 +120,8 @@ export class PacketSocket {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    libc().close(this.fd);
+    // a packet socket's close waits for an RCU grace period in the kernel (8-20 ms):
+    // not on this thread, which a takeover needs for the next VIP's announcement
+    libc().closeInBackground(this.fd);
   }
 }
