@@ -18,6 +18,15 @@
 // the client's interface (tcpdump) and load2's own lines: the holder's last
 // heartbeat, load2's "node load1 dead" and "vip … up" lines, its first
 // gratuitous ARP and SYN-ACK for VIP1. It only watches; the gap is the same.
+//
+// What it showed (lvs-ha, fast timings, 20 kills, 2026-12-03): the gap is
+// deadtime counted from load1's last heartbeat, which came 0-100 ms
+// (a keepalive) before the kill, so 400-500 ms after the kill; load2's
+// gratuitous ARP is on the wire 5-14 ms (median 6-7) after that deadline;
+// the first answer follows 1-53 ms later, the rest of the 50 ms the
+// client's request in flight waits for its timeout (its SYN went to load1's
+// MAC). p99 over 20 kills is their maximum: about 500 + 7 + 50 ms, whatever
+// the takeover does, unless a node is declared dead before deadtime.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
