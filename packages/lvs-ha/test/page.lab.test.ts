@@ -233,9 +233,16 @@ suite(NAME, () => {
       virtual: `tcp:${VIP}:80`,
       captionHas: 'fallback',
       timeoutMs: 60_000,
-    })) as { pageMs: number; kernelMs: number; caption: string; result: string; cells: string[] };
+    })) as {
+      answeredMs: number;
+      pageMs: number;
+      kernelMs: number;
+      caption: string;
+      result: string;
+      cells: string[];
+    };
     process.stderr.write(
-      `[page, guest] Drain clicked: weight 0 in ipvsadm -Ln after ${r.kernelMs} ms, on the page after ${r.pageMs} ms\n`,
+      `[page, guest] Drain clicked: POST /drain answered after ${r.answeredMs} ms, weight 0 in ipvsadm -Ln after ${r.kernelMs} ms, on the page after ${r.pageMs} ms\n`,
     );
     expect(r.result).toBe('drain 192.0.2.22:80: done');
     expect(r.cells[3]).toBe('0 (configured 5, override 0)');

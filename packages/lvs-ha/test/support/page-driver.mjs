@@ -98,7 +98,12 @@ const ops = {
     const from = Date.now();
     await button.click();
     const weight0 = new RegExp(`-> ${c.real.replaceAll('.', '\\.')} +Route +0 `);
-    const [shown, kernel] = await Promise.all([
+    const [answered, shown, kernel] = await Promise.all([
+      // the API's answer to the page's POST /drain
+      page
+        .locator('#action-result', { hasText: 'done' })
+        .waitFor({ timeout: c.timeoutMs })
+        .then(() => Date.now() - from),
       page
         .locator(`tr[data-real="${c.real}"][data-weight="0"]`)
         .waitFor({ timeout: c.timeoutMs })
@@ -110,6 +115,7 @@ const ops = {
         timeout: c.timeoutMs,
       });
     return {
+      answeredMs: answered,
       pageMs: shown,
       kernelMs: kernel.ms,
       caption: await page.locator(`table[data-virtual="${c.virtual}"] caption`).textContent(),
