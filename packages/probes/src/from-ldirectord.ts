@@ -106,6 +106,9 @@ export function monitorFromLdirectord(
   const servers: LdirectordServer[] = [];
   const skipped: LdirectordMonitorConfig['skipped'] = [];
   for (const v of resolved.virtuals) {
+    // The reals of a virtual mostly share their check: one spec object each
+    // (at 10,000 real servers a copy per server was megabytes).
+    const specs = new Map<string, MonitorSpec>();
     for (const r of v.reals) {
       const port = ldPortNumber(r.port);
       if (port === undefined) {
@@ -116,11 +119,16 @@ export function monitorFromLdirectord(
         });
         continue;
       }
-      const spec = specFor(v, r.request.value, r.receive.value);
-      // ld_checkport: checkport, else the real server's port, else the service's.
-      if (spec.checkport === undefined && port === 0) {
-        const p = SERVICE_TO_PORT[v.service.value];
-        if (p !== undefined) spec.checkport = p;
+      const key = `${r.request.value}\0${r.receive.value}\0${port === 0}`;
+      let spec = specs.get(key);
+      if (!spec) {
+        spec = specFor(v, r.request.value, r.receive.value);
+        // ld_checkport: checkport, else the real server's port, else the service's.
+        if (spec.checkport === undefined && port === 0) {
+          const p = SERVICE_TO_PORT[v.service.value];
+          if (p !== undefined) spec.checkport = p;
+        }
+        specs.set(key, spec);
       }
       const host = stripBrackets(r.address);
       const s: LdirectordServer = {

@@ -289,15 +289,39 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
     return p;
   }
 
+  /** The spec a check runs with, by the server's spec and the kind due: shared by servers that share their spec. */
+  private readonly specs = new WeakMap<MonitorSpec, Map<string, CheckSpec>>();
+
   private buildPlan(e: Entry): Plan {
+    const s = e.cfg.spec;
+    const made = this.buildSpec(e);
+    const external = made.checktype === 'external';
+    const target =
+      !external && s.checkport !== undefined ? { host: e.cfg.target.host, port: s.checkport } : e.cfg.target;
+    return { spec: made, target, negotiate: made.checktype === 'negotiate' };
+  }
+
+  private buildSpec(e: Entry): CheckSpec {
+    const s = e.cfg.spec;
+    const negotiateDue = typeof s.checktype === 'number' && e.connects >= s.checktype;
+    const key = String(negotiateDue);
+    let bySpec = this.specs.get(s);
+    const cached = bySpec?.get(key);
+    if (cached) return cached;
+    const made = this.makeSpec(e);
+    if (!bySpec) {
+      bySpec = new Map();
+      this.specs.set(s, bySpec);
+    }
+    bySpec.set(key, made);
+    return made;
+  }
+
+  private makeSpec(e: Entry): CheckSpec {
     const s = e.cfg.spec;
     const t = ldirectordTimeouts(s);
     let type: MonitorCheckType = s.checktype;
-    let negotiate = false;
-    if (typeof type === 'number') {
-      negotiate = e.connects >= type;
-      type = negotiate ? 'negotiate' : 'connect';
-    } else negotiate = type === 'negotiate';
+    if (typeof type === 'number') type = e.connects >= type ? 'negotiate' : 'connect';
     if (type === 'connect' && s.protocol === 'udp') type = 'ping';
     // `service` matters to negotiate checks only (ldirectord: check_none is a
     // negotiate check); a connect, ping or external check of a `service = none`
@@ -311,10 +335,7 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
         : { ...rest, ...t, checktype: type }
     ) as MonitorSpec;
     if (type === 'external-perl') Object.assign(spec, { checktype: 'external', perl: true });
-    const external = spec.checktype === 'external';
-    const target =
-      !external && s.checkport !== undefined ? { host: e.cfg.target.host, port: s.checkport } : e.cfg.target;
-    return { spec: spec as unknown as CheckSpec, target, negotiate };
+    return spec as unknown as CheckSpec;
   }
 
   private run(e: Entry): void {
