@@ -22,8 +22,27 @@ const HOLDINGS = ['all', 'local', 'foreign', 'none'] as const;
 type Labels = Record<string, string>;
 type Values = { labels: Labels; value: number }[];
 
+/** One sample of a family, kept across scrapes (only its value changes): prom-client gets the same objects each time. */
+interface Slot {
+  labels?: Labels;
+  sharedLabels: Labels;
+  value: number;
+}
+
+/** What is kept of a real server between scrapes: its labels and a slot per sample it has. */
+interface RealCache {
+  labels: Labels;
+  slots: Slot[];
+  /** lvs_ha_check_results_total's samples, by result. */
+  results: Map<string, Slot>;
+  /** The scrape that last saw it (one not seen is dropped). */
+  seen: number;
+}
+
 interface RealRow {
   labels: Labels;
+  slots: Slot[];
+  results: Map<string, Slot>;
   report: RealServerReport;
   stats: Stats | undefined;
   checks: ClusterObservation['directors'][number]['checks'][number] | undefined;
@@ -37,6 +56,17 @@ interface VirtualRow {
   stats: Stats | undefined;
   reals: RealRow[];
 }
+
+/** The result label objects, one per result (prom-client formats a labels object anew each time: at least no new object). */
+const RESULT_LABELS = new Map<string, Labels>();
+const resultLabels = (result: string): Labels => {
+  let l = RESULT_LABELS.get(result);
+  if (!l) {
+    l = { result };
+    RESULT_LABELS.set(result, l);
+  }
+  return l;
+};
 
 const IN = { direction: 'in' };
 const OUT = { direction: 'out' };
@@ -71,8 +101,11 @@ export class ClusterMetrics {
   private reading: Reading | undefined;
   /** When each VIP was first seen up (epoch ms), while it stays up. */
   private readonly vipSince = new Map<string, number>();
-  /** The labels object of each real server, kept across scrapes so prom-client's cache of its text holds. */
-  private readonly labelCache = new Map<string, Labels>();
+  /** The labels object and samples of each real server, kept across scrapes so prom-client's cache of its text holds and nothing is allocated again. */
+  private readonly labelCache = new Map<string, RealCache>();
+  private scrapes = 0;
+  /** Slot numbers of the per-real-server samples, given out as the families are defined. */
+  private slotCount = 0;
 
   constructor(private readonly source: MetricsSource) {
     this.define();
@@ -88,7 +121,7 @@ export class ClusterMetrics {
   async scrape({ fullReals = false } = {}): Promise<string> {
     const o = await this.source.observe();
     this.noteVips(o.status.vips);
-    this.reading = index(o, fullReals, this.labelCache);
+    this.reading = index(o, fullReals, this.labelCache, ++this.scrapes);
     try {
       return await this.registry.metrics();
     } finally {
@@ -324,46 +357,88 @@ export class ClusterMetrics {
     // --- the real servers: by default what an operator watches of each (a
     // scrape of 10,000 stays small and fast); their traffic with ?reals=full
     const rs = (r: Reading) => r.reals;
-    const each = (r: Reading, v: (x: RealRow) => number | undefined) => {
-      const out: { sharedLabels: Labels; value: number }[] = [];
+    /** A per-real-server sample: its slot (kept across scrapes) gets the value of this scrape. */
+    const each = (slot: number, v: (x: RealRow) => number | undefined) => (r: Reading) => {
+      const out: Slot[] = [];
       for (const x of rs(r)) {
         const value = v(x);
-        if (value !== undefined) out.push({ sharedLabels: x.labels, value });
+        if (value === undefined) continue;
+        let s = x.slots[slot];
+        if (!s) {
+          s = { sharedLabels: x.labels, value };
+          x.slots[slot] = s;
+        } else s.value = value;
+        out.push(s);
       }
       return out;
     };
+    const slot = () => this.slotCount++;
+    const inactiveSlot = slot();
     this.family(
       'lvs_ha_real_up',
       'What the checks say of the real server: 1 up, 0 down; absent before its first check.',
       'gauge',
-      (r) => each(r, (x) => (x.report.health === 'unchecked' ? undefined : x.report.health === 'up' ? 1 : 0)),
+      each(slot(), (x) => (x.report.health === 'unchecked' ? undefined : x.report.health === 'up' ? 1 : 0)),
     );
     this.family(
       'lvs_ha_real_weight',
       "The real server's weight in the kernel's table (0: quiescent or drained); absent when it is out of the table.",
       'gauge',
-      (r) => each(r, (x) => x.report.kernel?.weight),
+      each(slot(), (x) => x.report.kernel?.weight),
     );
-    this.family('lvs_ha_real_active_connections', 'ActiveConn of the real server (IPVS).', 'gauge', (r) =>
-      each(r, (x) => x.report.kernel?.activeConns),
+    this.family(
+      'lvs_ha_real_active_connections',
+      'ActiveConn of the real server (IPVS).',
+      'gauge',
+      each(slot(), (x) => x.report.kernel?.activeConns),
     );
-    this.family('lvs_ha_real_inactive_connections', 'InActConn of the real server (IPVS).', 'gauge', (r) =>
-      each(r, (x) => x.report.kernel?.inactiveConns),
+    const full = (r: Reading) => (r.full ? rs(r) : []);
+    this.family(
+      'lvs_ha_real_inactive_connections',
+      'InActConn of the real server (IPVS; ?reals=full).',
+      'gauge',
+      (r) => (r.full ? each(inactiveSlot, (x) => x.report.kernel?.inactiveConns)(r) : []),
+    );
+    this.family(
+      'lvs_ha_virtual_check_results_total',
+      "The checks of the virtual service's real servers, summed, by result: ok, or the failure's reason (per real server with ?reals=full).",
+      'counter',
+      (r) =>
+        r.virtuals.flatMap((v) => {
+          const sum: Record<string, number> = {};
+          for (const x of v.reals) {
+            const results = x.checks?.checks.results;
+            if (results) for (const k in results) sum[k] = (sum[k] ?? 0) + (results[k] as number);
+          }
+          return Object.entries(sum).map(([result, value]) => ({
+            labels: resultLabels(result),
+            sharedLabels: v.checkLabels,
+            value,
+          }));
+        }),
     );
     this.family(
       'lvs_ha_check_results_total',
-      "The real server's checks since it was added, by result: ok, or the failure's reason (timeout, refused, bad-response, tls, unreachable, error, maintenance).",
+      "The real server's checks since it was added, by result: ok, or the failure's reason (timeout, refused, bad-response, tls, unreachable, error, maintenance; ?reals=full).",
       'counter',
-      (r) =>
-        rs(r).flatMap((x) =>
-          Object.entries(x.checks?.checks.results ?? {}).map(([result, value]) => ({
-            labels: { result },
-            sharedLabels: x.labels,
-            value,
-          })),
-        ),
+      (r) => {
+        const out: Slot[] = [];
+        for (const x of full(r)) {
+          const results = x.checks?.checks.results;
+          if (!results) continue;
+          for (const result in results) {
+            const value = results[result] as number;
+            let s = x.results.get(result);
+            if (!s) {
+              s = { labels: resultLabels(result), sharedLabels: x.labels, value };
+              x.results.set(result, s);
+            } else s.value = value;
+            out.push(s);
+          }
+        }
+        return out;
+      },
     );
-    const full = (r: Reading) => (r.full ? rs(r) : []);
     this.family(
       'lvs_ha_real_configured_weight',
       'The weight ldirectord.cf gives the real server (?reals=full).',
@@ -524,19 +599,18 @@ export class ClusterMetrics {
 }
 
 /** The reading, indexed: each virtual service and real server with its labels, kernel stats and check counts. */
-function index(o: ClusterObservation, full: boolean, cache: Map<string, Labels>): Reading {
+function index(o: ClusterObservation, full: boolean, cache: Map<string, RealCache>, scrape: number): Reading {
   const virtuals: VirtualRow[] = [];
   const reals: RealRow[] = [];
-  const seen = new Set<string>();
-  const labelsOf = (virtual: string, real: string) => {
+  const cached = (virtual: string, real: string): RealCache => {
     const key = `${virtual} ${real}`;
-    seen.add(key);
-    let l = cache.get(key);
-    if (!l) {
-      l = { virtual, real };
-      cache.set(key, l);
+    let c = cache.get(key);
+    if (!c) {
+      c = { labels: { virtual, real }, slots: [], results: new Map(), seen: scrape };
+      cache.set(key, c);
     }
-    return l;
+    c.seen = scrape;
+    return c;
   };
   for (const d of o.directors) {
     const byService = new Map(d.table.map((s) => [describeService(s), s]));
@@ -555,8 +629,11 @@ function index(o: ClusterObservation, full: boolean, cache: Map<string, Labels>)
       for (const report of v.reals) {
         const real = describeDestination(report);
         const dest = dests.get(real);
+        const c = cached(v.id, real);
         const x: RealRow = {
-          labels: labelsOf(v.id, real),
+          labels: c.labels,
+          slots: c.slots,
+          results: c.results,
           report,
           stats: dest?.stats64 ?? dest?.stats,
           // the Monitor's id of a real server (Director: `${virtual}/${address}:${port}`)
@@ -567,6 +644,6 @@ function index(o: ClusterObservation, full: boolean, cache: Map<string, Labels>)
       }
     }
   }
-  for (const k of cache.keys()) if (!seen.has(k)) cache.delete(k);
+  for (const [k, c] of cache) if (c.seen !== scrape) cache.delete(k);
   return { o, virtuals, reals, full };
 }
