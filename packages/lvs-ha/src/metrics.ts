@@ -102,7 +102,7 @@ export class ClusterMetrics {
   /** When each VIP was first seen up (epoch ms), while it stays up. */
   private readonly vipSince = new Map<string, number>();
   /** The labels object and samples of each real server, kept across scrapes so prom-client's cache of its text holds and nothing is allocated again. */
-  private readonly labelCache = new Map<string, RealCache>();
+  private readonly labelCache = new Map<string, Map<string, RealCache>>();
   private scrapes = 0;
   /** Slot numbers of the per-real-server samples, given out as the families are defined. */
   private slotCount = 0;
@@ -599,15 +599,19 @@ export class ClusterMetrics {
 }
 
 /** The reading, indexed: each virtual service and real server with its labels, kernel stats and check counts. */
-function index(o: ClusterObservation, full: boolean, cache: Map<string, RealCache>, scrape: number): Reading {
+function index(
+  o: ClusterObservation,
+  full: boolean,
+  cache: Map<string, Map<string, RealCache>>,
+  scrape: number,
+): Reading {
   const virtuals: VirtualRow[] = [];
   const reals: RealRow[] = [];
-  const cached = (virtual: string, real: string): RealCache => {
-    const key = `${virtual} ${real}`;
-    let c = cache.get(key);
+  const cached = (byReal: Map<string, RealCache>, virtual: string, real: string): RealCache => {
+    let c = byReal.get(real);
     if (!c) {
       c = { labels: { virtual, real }, slots: [], results: new Map(), seen: scrape };
-      cache.set(key, c);
+      byReal.set(real, c);
     }
     c.seen = scrape;
     return c;
@@ -626,24 +630,37 @@ function index(o: ClusterObservation, full: boolean, cache: Map<string, RealCach
       };
       virtuals.push(row);
       const dests = new Map((kernel?.destinations ?? []).map((x) => [describeDestination(x), x]));
+      let byReal = cache.get(v.id);
+      if (!byReal) {
+        byReal = new Map();
+        cache.set(v.id, byReal);
+      }
+      // the Monitor's id of a real server (Director: `${virtual}/${address}:${port}`)
+      const checkPrefix = `${v.id}/`;
       for (const report of v.reals) {
         const real = describeDestination(report);
         const dest = dests.get(real);
-        const c = cached(v.id, real);
+        const c = cached(byReal, v.id, real);
         const x: RealRow = {
           labels: c.labels,
           slots: c.slots,
           results: c.results,
           report,
           stats: dest?.stats64 ?? dest?.stats,
-          // the Monitor's id of a real server (Director: `${virtual}/${address}:${port}`)
-          checks: checks.get(`${v.id}/${report.address}:${report.port}`),
+          checks: checks.get(
+            report.address.includes(':')
+              ? `${checkPrefix}${report.address}:${report.port}`
+              : checkPrefix + real,
+          ),
         };
         row.reals.push(x);
         reals.push(x);
       }
     }
   }
-  for (const [k, c] of cache) if (c.seen !== scrape) cache.delete(k);
+  for (const [v, byReal] of cache) {
+    for (const [k, c] of byReal) if (c.seen !== scrape) byReal.delete(k);
+    if (byReal.size === 0) cache.delete(v);
+  }
   return { o, virtuals, reals, full };
 }
