@@ -78,7 +78,11 @@ describe('netstring form', () => {
     const auth = new Authenticator(keyring('crc', '', 1));
     const { signedLength } = decodePacket(crc);
     expect(openPacket(crc, auth).message).toBeDefined();
-    const padded = Buffer.concat([crc.subarray(0, signedLength), Buffer.from('0'), crc.subarray(signedLength)]);
+    const padded = Buffer.concat([
+      crc.subarray(0, signedLength),
+      Buffer.from('0'),
+      crc.subarray(signedLength),
+    ]);
     expect(code(() => openPacket(padded, auth))).toBe('MALFORMED');
   });
 

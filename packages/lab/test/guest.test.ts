@@ -125,6 +125,7 @@ describeWithLab(['guest'], 'in the qemu guest with the IPVS kernel', () => {
 
     it('runs TypeScript inside with tsx (node --import tsxLoader())', async () => {
       const file = join(guest.shareDir, 'answer.ts');
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the placeholder is the guest program's, not ours
       writeFileSync(file, 'const answer: number = 41;\nconsole.log(`${answer + 1} ${process.platform}`);\n');
       const r = await guest.exec(['node', '--import', tsxLoader(), file], { cwd: '/' });
       expect(r.stderr).toBe('');
