@@ -90,14 +90,18 @@ export const HARESOURCES = `load1 IPaddr2::${VIP1}/32/eth0 vipb::${VIP1B}\nload2
 /**
  * The script resource, Heartbeat style (`vipb ADDRESS start|stop|status`):
  * start adds ADDRESS/32 to eth0 (and announces it), stop removes it, status says running (0) or
- * stopped (3). With `faulty`, its stop obeys flag files in `flags`: `stop-fail`
- * makes it exit 1 without removing the address, `stop-hang` makes it wait
- * (without removing it) as long as the flag is there. The real Heartbeat's
+ * stopped (3). With `faulty`, it obeys flag files in `flags`: `start-fail`
+ * makes its start exit 1 without adding the address, `stop-fail` makes its
+ * stop exit 1 without removing it, `stop-hang` makes its stop wait (without
+ * removing it) as long as the flag is there. The real Heartbeat's
  * copy is never faulty: its ResourceManager answers a failed stop with
  * `pkill -9 heartbeat` and `reboot -nf` (RecoverFromFailedStop), which on
  * this machine would not stay in the namespace.
  */
 export function vipbScript(flags: string | undefined): string {
+  const startFault = flags
+    ? [`    if [ -e ${flags}/start-fail ]; then echo "vipb: start fails (the test's flag)" >&2; exit 1; fi`]
+    : [];
   const faults = flags
     ? [
         `    while [ -e ${flags}/stop-hang ]; do sleep 0.1; done`,
@@ -111,6 +115,7 @@ export function vipbScript(flags: string | undefined): string {
     'has() { ip -o -4 addr show dev eth0 | grep -q " $A/32 "; }',
     'case "$2" in',
     '  start)',
+    ...startFault,
     '    has || ip addr add "$A/32" dev eth0 || exit 1',
     // announced as IPaddr does, so the client's ARP cache follows (in the background)
     '    (busybox arping -q -U -c 3 -I eth0 -s "$A" "$A" >/dev/null 2>&1 &)',

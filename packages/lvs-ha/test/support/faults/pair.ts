@@ -361,7 +361,7 @@ export class Pair {
       const d = this.d(n);
       if (d.isStopped) d.signal('SIGCONT');
       await d.clear();
-      for (const f of ['stop-fail', 'stop-hang']) rmSync(join(d.flags, f), { force: true });
+      for (const f of FLAGS) rmSync(join(d.flags, f), { force: true });
       if (d.isCut) await d.restore();
     }
   }
@@ -379,7 +379,7 @@ export class Pair {
     const ok =
       NODES.every((n) => this.d(n).running && !this.d(n).isCut && !this.d(n).isStopped) &&
       NODES.every((n) => !this.d(n).proc || this.d(n).impl !== 'lvs-ha' || this.d(n).proc?.running) &&
-      NODES.every((n) => !['stop-fail', 'stop-hang'].some((f) => existsSync(join(this.d(n).flags, f))));
+      NODES.every((n) => !FLAGS.some((f) => existsSync(join(this.d(n).flags, f))));
     if (ok) {
       try {
         await this.settle(
@@ -461,6 +461,9 @@ export class Pair {
 }
 
 export const HOME_LAYOUT: Layout = HOME;
+
+/** The faulty vipb's flag files (config.ts: vipbScript). */
+export const FLAGS = ['start-fail', 'stop-fail', 'stop-hang'] as const;
 
 function describeLayout(want: Layout): string {
   return Object.entries(want)
