@@ -1,3 +1,18 @@
+export {
+  type ActiveConfig,
+  BGP_CF,
+  configErrorOfBird,
+  hasBgpCf,
+  loadActiveConfig,
+} from './active-config.js';
+export {
+  ActiveNode,
+  ActiveNodeError,
+  type ActiveNodeOptions,
+  type ActiveReport,
+  type ActiveVipStatus,
+  activeSysctls,
+} from './active-node.js';
 export { ConfigCallback, type ConfigCallbackOptions } from './callback.js';
 export {
   ClusterNode,

@@ -1,4 +1,10 @@
 export {
+  ACTIVE_ACTIVE_FLAGS,
+  type ActiveActiveLdirectord,
+  activeActiveLdirectord,
+  healthyVips,
+} from './active-active.js';
+export {
   type Applied,
   Director,
   DirectorError,

@@ -6,8 +6,14 @@ import { DirectorError, type RealSelector } from '@lvs-ha/director';
 import { ApiError } from './api.js';
 import type { ControlTarget, DrainRequest } from './control.js';
 
+/** What the control endpoints ask of a node: a ClusterNode, or an active/active director (ActiveNode) wrapped to look like one. */
+export type ControlledNode = Pick<
+  ClusterNode,
+  'report' | 'standby' | 'takeover' | 'reload' | 'directorsRunning'
+>;
+
 /** The Directors whose file names `sel` (NOT_FOUND when none does, CONFLICT when none runs here). */
-function directorsFor(node: ClusterNode, sel: RealSelector) {
+function directorsFor(node: ControlledNode, sel: RealSelector) {
   const running = node.directorsRunning();
   if (running.length === 0)
     throw new ApiError('CONFLICT', 'no Director runs on this node (the peer holds the ldirectord group?)');
@@ -34,7 +40,7 @@ function asApiError(e: unknown): unknown {
 }
 
 export function nodeControl(
-  node: ClusterNode,
+  node: ControlledNode,
   o: {
     stop(): void;
     fault?: ControlTarget['fault'];

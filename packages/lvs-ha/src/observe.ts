@@ -2,11 +2,15 @@
 // (Prometheus text, src/metrics.ts). Mounted beside the control routes on
 // the control socket and on the TCP listener (`--listen`), which Prometheus
 // scrapes.
-import type { ClusterNode } from '@lvs-ha/cluster';
+import type { RoutingStatus } from '@lvs-ha/bird';
 import { ApiError, type ApiRoute } from './api.js';
-import { ClusterMetrics } from './metrics.js';
+import { bgpMetricsText } from './bgp-metrics.js';
+import { ClusterMetrics, type MetricsSource } from './metrics.js';
 
-export function observeRoutes(node: () => ClusterNode | undefined): ApiRoute[] {
+/** What the metrics read: a ClusterNode, or an active/active director, whose BGP sessions are added (bgp-metrics.ts). */
+export type ObservedNode = MetricsSource & { routingStatus?(): Promise<RoutingStatus> };
+
+export function observeRoutes(node: () => ObservedNode | undefined): ApiRoute[] {
   let metrics: ClusterMetrics | undefined;
   return [
     {
@@ -18,9 +22,12 @@ export function observeRoutes(node: () => ClusterNode | undefined): ApiRoute[] {
         const n = node();
         if (!n) throw new ApiError('STARTING', 'the node is starting');
         metrics ??= new ClusterMetrics(n);
-        const text = await metrics.scrape({ fullReals: url.searchParams.get('reals') === 'full' });
+        const [text, bgp] = await Promise.all([
+          metrics.scrape({ fullReals: url.searchParams.get('reals') === 'full' }),
+          n.routingStatus ? n.routingStatus().then(bgpMetricsText) : '',
+        ]);
         res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
-        res.end(text);
+        res.end(text + bgp);
       },
     },
   ];

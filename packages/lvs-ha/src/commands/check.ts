@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { hasBgpCf, loadActiveConfig } from '@lvs-ha/cluster';
 import {
   type Authkeys,
   type ConfigDir,
@@ -30,7 +31,11 @@ Validates ha.cf, authkeys, haresources and ldirectord.cf (DIR/ldirectord.cf or
 DIR/conf/ldirectord.cf, or the file haresources passes to ldirectord) and the
 agreement between them, and warns about every directive lvs-ha accepts but
 does not act on. With --ldirectord, checks that ldirectord.cf alone (what
-'lvs-ha director' runs). Exit status: 0 valid, 1 errors found, 2 bad usage.
+'lvs-ha director' runs). A DIR with a bgp.cf is an active/active director's
+(lvs-ha start's mode): bgp.cf and ldirectord.cf are checked, and what
+ldirectord.cf asks against the mode (another scheduler than mh, masq,
+quiescent = no, a fallback…) is said at its line.
+Exit status: 0 valid, 1 errors found, 2 bad usage.
 
   --config-dir DIR     Heartbeat's configuration directory (default /etc/ha.d)
   --ldirectord FILE    a lone ldirectord.cf, for 'lvs-ha director'
@@ -458,6 +463,52 @@ async function checkLdirectord(
   return print(io, values.quiet, ld.file, lines, problems);
 }
 
+/** A directory with bgp.cf: the active/active director's bgp.cf and ldirectord.cf (ha.cf, authkeys, haresources are not read). */
+async function checkActive(
+  dir: string,
+  values: { json?: boolean; quiet?: boolean },
+  io: CliIo,
+): Promise<number> {
+  const a = await loadActiveConfig(dir);
+  const ld = await loadLdirectordCf(a.ldirectordFile);
+  const problems = [...a.problems];
+  const lines: string[] = [];
+  if (a.bgp) {
+    const b = a.bgp;
+    const bfd = b.bfd === false ? 'no BFD' : `BFD ${b.bfd?.intervalMs ?? 100} ms x ${b.bfd?.multiplier ?? 3}`;
+    lines.push(
+      `${a.bgpFile}: active/active director, router id ${b.routerId}, AS ${b.localAs}; ${b.neighbors.map((n) => `BGP to ${n.address} (AS ${n.as})`).join(', ')}; ${bfd}; hold time ${b.holdTime ?? 9} s`,
+      `${a.bgpFile}: announces ${b.vips.join(', ')} while a real server of theirs is up (mh with mh-fallback,mh-port, failed real servers quiesced, sloppy_tcp/sloppy_sctp on, VIPs on lo with ARP suppressed)`,
+    );
+  }
+  if (ld.parsed) {
+    const logProblems: string[] = [];
+    const targets = ldirectordLogTargets(ld.parsed.settings.logfile?.value, logProblems);
+    const plan: LogPlan = { heartbeat: [], ldirectord: targets, ldirectordConfig: '', problems: logProblems };
+    problems.push(...notActedOnLdirectord(ld.file, ld.parsed), ...loggingProblems(ld.file, ld.parsed, plan));
+    lines.push(...describeLdirectord(ld.file, ld.parsed), describeLogging(plan, true));
+  }
+  if (values.json) {
+    const bgp = a.bgp && {
+      ...a.bgp,
+      neighbors: a.bgp.neighbors.map((n) => ({
+        ...n,
+        ...(n.password !== undefined && { password: '(redacted)' }),
+      })),
+    };
+    const out = {
+      dir,
+      mode: 'active-active',
+      bgp: { file: a.bgpFile, ...(bgp && { value: bgp }) },
+      ldirectord: { file: ld.file, ...(ld.parsed && { value: redactLdirectord(ld.parsed) }) },
+      problems: problems.map(problemJson),
+    };
+    io.stdout(`${JSON.stringify(out, null, 2)}\n`);
+    return problems.some((p) => p.severity === 'error') ? 1 : 0;
+  }
+  return print(io, values.quiet, dir, lines, problems);
+}
+
 async function run(args: readonly string[], io: CliIo): Promise<number> {
   let values: { 'config-dir'?: string; ldirectord?: string; json?: boolean; quiet?: boolean; help?: boolean };
   try {
@@ -482,7 +533,9 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   if (values.ldirectord !== undefined) return checkLdirectord(values.ldirectord, values, io);
-  return checkDir(values['config-dir'] ?? '/etc/ha.d', values, io);
+  const dir = values['config-dir'] ?? '/etc/ha.d';
+  if (await hasBgpCf(dir)) return checkActive(dir, values, io);
+  return checkDir(dir, values, io);
 }
 
 export const checkCommand: CliCommand = {

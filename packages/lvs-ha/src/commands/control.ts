@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import type { ClusterReport, ClusterStatus } from '@lvs-ha/cluster';
 import type { RealServerReport } from '@lvs-ha/director';
+import { formatActiveStatus, isActiveReport } from '../active-status.js';
 import type { CliCommand, CliIo } from '../cli-main.js';
 import { askControl, DEFAULT_CONTROL_SOCKET } from '../control.js';
 
@@ -64,6 +65,7 @@ export function formatDirectorTables(ipvs: ClusterReport['ipvs']): string {
 
 /** cl_status's words, one line each, then the tables. */
 export function formatClusterStatus(s: ClusterStatus | ClusterReport): string {
+  if (isActiveReport(s)) return `${formatActiveStatus(s)}${formatDirectorTables(s.ipvs)}`;
   const lines = [`node ${s.node} (this node): ${s.nodeStatus}${since(s.nodeStatusSince)}`];
   for (const p of s.peers) {
     const links = Object.entries(p.links)

@@ -10,7 +10,7 @@ import { constants } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ClusterNode } from '@lvs-ha/cluster';
+import { ClusterNode, hasBgpCf } from '@lvs-ha/cluster';
 import { loadConfigDir } from '@lvs-ha/ha-config';
 import { type ApiServer, parseListen, serveApi } from '../api.js';
 import type { CliCommand } from '../cli-main.js';
@@ -21,10 +21,12 @@ import { Notifier } from '../notify.js';
 import { observeRoutes } from '../observe.js';
 import { EventLog, pageRoutes } from '../page.js';
 import { clusterStatusLine, SystemdNotifier } from '../systemd.js';
+import { startActive } from './start-active.js';
 
 const HELP = `usage: lvs-ha start [--config-dir DIR] [--node NAME] [--control PATH] [--script-timeout SECONDS]
                     [--listen HOST:PORT [--allow-writes --token-file FILE]]
                     [--notify SCRIPT [--notify-timeout SECONDS]]
+                    [--active-active] [--bird-dir DIR]
 
 Runs this machine as a director of the pair described by DIR (default
 /etc/ha.d): ha.cf and authkeys for Heartbeat's membership (wire-compatible
@@ -38,6 +40,14 @@ SIGUSR2: take the peer's (hb_takeover). 'lvs-ha status', 'standby',
 'takeover', 'reload', 'stop', 'drain', 'undrain' and 'weight' ask it through
 its control socket, an HTTP API (curl --unix-socket PATH http://x/status;
 GET /api lists the endpoints).
+Active/active: when DIR has a bgp.cf (or with --active-active), there is no
+pair: this director is one of many behind the routers' ECMP route. The VIPs
+of DIR/ldirectord.cf go on lo (ARP suppressed), IPVS uses mh (mh-port,
+mh-fallback) with the real servers in the file's order, quiesced when they
+fail, sloppy_tcp/sloppy_sctp are on, and BIRD (from bgp.cf: router-id,
+local-as, neighbor…) announces each VIP while one of its real servers is
+up; withdrawn when none is, and first at a stop. ha.cf, authkeys and
+haresources are not read. 'lvs-ha status' shows the BGP and BFD sessions.
 Exit status: 0 stopped, 1 the configuration cannot be used, another node
 runs on the control socket, or the node failed (its VIPs were taken down
 first), 2 bad usage.
@@ -58,6 +68,8 @@ first), 2 bad usage.
                             group) or NODE (NAME: this node); STATE MASTER, BACKUP,
                             FAULT or STOP; one run at a time, in order, never waited for
   --notify-timeout SECONDS  kill a notify run after this long (default 30)
+  --active-active           the active/active mode even without DIR/bgp.cf (which it needs)
+  --bird-dir DIR            where BIRD's bird.conf and bird.ctl go (default /run/lvs-ha/bird)
 `;
 
 /** For the fail-safety tests: the main thread does nothing else for `ms`, as a hung one would. */
@@ -81,6 +93,8 @@ export const startCommand: CliCommand = {
       'token-file'?: string;
       notify?: string;
       'notify-timeout'?: string;
+      'active-active'?: boolean;
+      'bird-dir'?: string;
       help?: boolean;
     };
     let tcp: { host: string; port: number } | undefined;
@@ -97,6 +111,8 @@ export const startCommand: CliCommand = {
           'token-file': { type: 'string' },
           notify: { type: 'string' },
           'notify-timeout': { type: 'string' },
+          'active-active': { type: 'boolean' },
+          'bird-dir': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
         strict: true,
@@ -130,12 +146,6 @@ export const startCommand: CliCommand = {
     });
     sd.startWatchdog();
     const dir = values['config-dir'] ?? '/etc/ha.d';
-    const config = await loadConfigDir(dir);
-    for (const p of config.problems) io.stderr(`${p.severity}: ${p.message}\n`);
-    const faults = process.env.LVS_HA_FAULT_INJECTION === '1';
-    let node: ClusterNode | undefined;
-    let stop: () => void = () => {};
-    let target: ControlTarget | undefined;
     let token: string | undefined;
     if (values['allow-writes']) {
       try {
@@ -146,6 +156,34 @@ export const startCommand: CliCommand = {
         return 1;
       }
     }
+    // active/active: our bgp.cf beside Heartbeat's files (or --active-active): no pair, BIRD announces the VIPs
+    if (values['active-active'] || (await hasBgpCf(dir))) {
+      if (values.notify !== undefined || values['script-timeout'] !== undefined)
+        io.stderr('lvs-ha start: warning: --notify and --script-timeout are for a pair, not active/active\n');
+      return startActive(
+        {
+          dir,
+          sd,
+          ...(values.node !== undefined && { node: values.node }),
+          ...(values.control !== undefined && { control: values.control }),
+          ...(values['bird-dir'] !== undefined && { birdDir: values['bird-dir'] }),
+          ...(tcp && {
+            tcp: {
+              ...tcp,
+              ...(values['allow-writes'] && { allowWrites: true as const }),
+              ...(token && { token }),
+            },
+          }),
+        },
+        io,
+      );
+    }
+    const config = await loadConfigDir(dir);
+    for (const p of config.problems) io.stderr(`${p.severity}: ${p.message}\n`);
+    const faults = process.env.LVS_HA_FAULT_INJECTION === '1';
+    let node: ClusterNode | undefined;
+    let stop: () => void = () => {};
+    let target: ControlTarget | undefined;
     if (values.notify !== undefined) {
       const script = values.notify;
       const ok = await access(script, constants.X_OK).then(
