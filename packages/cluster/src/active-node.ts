@@ -119,6 +119,8 @@ export class ActiveNode extends EventEmitter<Events> {
   #since = new Date().toISOString();
   /** The VIPs the last table had a real server up for. */
   #healthy = new Set<string>();
+  /** VIPs healthy again, waiting one check interval before they are announced. */
+  readonly #rising = new Map<string, NodeJS.Timeout>();
   /** Real servers up per virtual service, from the checks' transitions (the withdrawal does not wait for a table). */
   #upReals = new Map<string, Set<string>>();
   /** Sysctls as they were before start, put back at stop. */
@@ -218,8 +220,8 @@ export class ActiveNode extends EventEmitter<Events> {
         (1 +
           Math.max(0, ...ld.virtuals.map((v) => Math.max(v.checktimeout.value, v.negotiatetimeout.value))));
       const applied = await director.start(ld, { firstRoundMs });
-      this.#announce(applied.status);
       this.#state = 'active';
+      this.#announce(applied.status, true);
       this.#since = new Date().toISOString();
       this.#say(
         `active/active: ${ld.virtuals.length} virtual service(s) from ${this.config.ldirectordFile}, BIRD ${this.#routing.written.bgpProtocols.length} BGP session(s) from ${this.config.bgpFile}`,
@@ -271,11 +273,46 @@ export class ActiveNode extends EventEmitter<Events> {
     else this.#say(`error bird: ${e.error.message}`);
   }
 
-  /** After a table: announce exactly the VIPs that have a real server up in it. */
-  #announce(status: Parameters<typeof healthyVips>[1]): void {
-    if (this.#state === 'stopping' || this.#state === 'stopped' || !this.#routing) return;
+  /**
+   * After a table: withdraw the VIPs without a real server up in it at
+   * once; announce the others. A VIP that was withdrawn is announced one
+   * check interval after its first real server came back (`immediate`: the
+   * first table, made after every real server's first check): by then every
+   * real server that is up again has been checked and is in the table, so
+   * the flows the routers send here find the Maglev table the other
+   * directors have, not one with some real servers still at weight 0.
+   */
+  #announce(status: Parameters<typeof healthyVips>[1], immediate = false): void {
+    const routing = this.#routing;
+    if (this.#state !== 'active' || !routing) return;
     this.#healthy = healthyVips(this.config.vipOf, status, this.config.extraVips);
-    void this.#routing.setAnnounced(this.#healthy).catch((e: Error) => this.#say(`error bgp: ${e.message}`));
+    const fail = (e: Error) => this.#say(`error bgp: ${e.message}`);
+    for (const vip of routing.written.vipProtocols.keys()) {
+      if (!this.#healthy.has(vip)) {
+        clearTimeout(this.#rising.get(vip));
+        this.#rising.delete(vip);
+        if (routing.wanted.has(vip)) void routing.withdraw(vip).catch(fail);
+      } else if (routing.wanted.has(vip) || immediate) {
+        void routing.announce(vip).catch(fail);
+      } else if (!this.#rising.has(vip)) {
+        const holdMs = this.#holdMs(vip);
+        this.#say(`bgp: ${vip} has a real server up: announced in ${holdMs} ms (one check interval)`);
+        this.#rising.set(
+          vip,
+          setTimeout(() => {
+            this.#rising.delete(vip);
+            if (this.#state === 'active' && this.#healthy.has(vip)) void routing.announce(vip).catch(fail);
+          }, holdMs),
+        );
+      }
+    }
+  }
+
+  /** The longest check interval of the VIP's virtual services (all of them for bgp.cf's own VIPs), in ms. */
+  #holdMs(vip: string): number {
+    const ld = this.config.ldirectord as NonNullable<ActiveConfig['ldirectord']>;
+    const own = ld.virtuals.filter((v) => this.config.vipOf.get(v.id) === vip);
+    return 1000 * Math.max(0, ...(own.length > 0 ? own : ld.virtuals).map((v) => v.checkinterval.value));
   }
 
   /** At a check's down: withdraw, before the table changes, every VIP left with no real server up. */
@@ -411,6 +448,8 @@ export class ActiveNode extends EventEmitter<Events> {
   }
 
   async #teardown(): Promise<void> {
+    for (const t of this.#rising.values()) clearTimeout(t);
+    this.#rising.clear();
     const routing = this.#routing;
     if (routing) {
       await routing.setAnnounced([]).catch((e: Error) => this.#say(`error bgp: withdraw: ${e.message}`));

@@ -112,7 +112,7 @@ export function activeActiveLdirectord(config: LdResolvedConfig, file: string): 
       );
     if (v.fallback.value !== null)
       at(
-        v.fallback.line ?? v.line,
+        v.fallback.line ?? (v.fallback.source === 'global' ? g.fallback.line : undefined) ?? v.line,
         'warning',
         'the fallback server is not used: a VIP without a healthy real server is withdrawn from the routers instead',
       );

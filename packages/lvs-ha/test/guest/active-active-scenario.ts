@@ -130,12 +130,39 @@ try {
     ]);
   }
 
+  // Director 4 is cut off from the router (its link's far end down) until it joins: under TCG
+  // Node takes 30-70 s to start, so its lvs-ha starts with the others and joins when the link comes up.
+  await lab.router.ip(['link', 'set', 'd4', 'down']);
   log('router, client and real servers up');
+
   // (a) three directors: the router gets a next hop per director
   const t0 = performance.now();
-  await Promise.all([0, 1, 2].map((i) => startDirector(i)));
+  await Promise.all([0, 1, 2, 3].map((i) => startDirector(i)));
+  // the client, started meanwhile too: it opens its connections on "go"
+  clientProc = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      client.name,
+      process.execPath,
+      '-e',
+      "process.stdin.once('data', () => { process.stdin.pause(); import(require('node:url').pathToFileURL(process.argv[1]).href); });",
+      flowClient,
+      VIP,
+      '80',
+      String(FLOWS),
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const lines = createInterface({ input: clientProc.stdout! })[Symbol.asyncIterator]();
+  const next = async () => {
+    const r = await lines.next();
+    if (r.done) throw new Error('the client exited');
+    return JSON.parse(r.value) as { phase: string; names: string[] };
+  };
   const threeMs = await waitHops(hops([0, 1, 2]), '3 directors announce', t0, 90_000);
-  log(`3 next hops ${threeMs.toFixed(0)} ms after the three starts`);
+  log(`3 next hops ${threeMs.toFixed(0)} ms after the starts`);
   // what lvs-ha set up on director 1, read from the kernel
   const kernel = {
     ipvsadm: await sh(directors[0]!.ns, 'ipvsadm -Ln'),
@@ -151,17 +178,7 @@ try {
     .split('\n')
     .filter((l) => /^lvs_ha_(bgp|bfd|vip_announce|bird)/.test(l));
 
-  clientProc = spawn(
-    'ip',
-    ['netns', 'exec', client.name, process.execPath, flowClient, VIP, '80', String(FLOWS)],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  const lines = createInterface({ input: clientProc.stdout! })[Symbol.asyncIterator]();
-  const next = async () => {
-    const r = await lines.next();
-    if (r.done) throw new Error('the client exited');
-    return JSON.parse(r.value) as { phase: string; names: string[] };
-  };
+  clientProc.stdin!.write('go\n');
   const ping = async () => {
     clientProc!.stdin!.write('ping\n');
     return (await next()).names;
@@ -173,10 +190,17 @@ try {
   const before = await Promise.all([0, 1, 2].map(established));
   log(`flows per director: ${before.join('/')}`);
 
-  // (b) a fourth director joins while the flows are open
+  // (b) a fourth director joins while the flows are open: its lvs-ha runs (all its real servers
+  // down: it has no path to them), its link comes up
+  for (let k = 0; ; k++) {
+    const st = await api(3, 'GET', '/status').catch(() => undefined);
+    if (st?.status === 200 && JSON.parse(st.body).nodeStatus === 'active') break;
+    if (k > 600) throw new Error(`director 4 did not start: ${await nodes[3]!.output()}`);
+    await sleep(100);
+  }
   const tj = performance.now();
-  await startDirector(3);
-  const joinMs = await waitHops(hops([0, 1, 2, 3]), 'the fourth director joins', tj, 90_000);
+  await lab.router.ip(['link', 'set', 'd4', 'up']);
+  const joinMs = await waitHops(hops([0, 1, 2, 3]), 'the fourth director joins', tj, 60_000);
   const afterJoin = await ping();
   const onFourth = await established(3);
   log(
