@@ -115,6 +115,9 @@ export interface DirectorFallback {
 }
 
 /** What a drain did: each real server it named with its active connections when it ended. */
+/** How long a drain must count no active connection before it is done (Director.drain). */
+export const DRAIN_SETTLE_MS = 1000;
+
 export interface DrainResult {
   reals: { virtual: string; real: string; activeConns: number }[];
   /** No active connection is left on any of them. */
@@ -341,25 +344,41 @@ export class Director extends EventEmitter<Events> {
 
   /**
    * lvs-ha drain: weight 0 for the real servers `sel` names; with `waitMs`,
-   * waits until the kernel counts no active connection on them (or the time
-   * is up); then, with `remove`, takes them out of the table. A drain that
-   * timed out keeps them at weight 0 and in the table.
+   * waits until the kernel counts no active connection on them, and has
+   * counted none for `settleMs` (or the time is up); then, with `remove`,
+   * takes them out of the table. A drain that timed out keeps them at
+   * weight 0 and in the table.
+   *
+   * Why the settle: a connection scheduled just before the weight went to
+   * 0 is SYN_RECV (an inactive one) until the client's ACK reaches the
+   * director, a round trip later; a single read of ActiveConn 0 at that
+   * moment let the caller stop a server that was about to get it (seen in
+   * the guest: one refused request of 900).
    */
   async drain(
     sel: RealSelector,
-    o: { waitMs?: number; remove?: boolean; pollMs?: number } = {},
+    o: { waitMs?: number; remove?: boolean; pollMs?: number; settleMs?: number } = {},
   ): Promise<DrainResult> {
     const set = await this.setOverride(sel, { weight: 0 });
     const started = performance.now();
+    const settleMs = o.settleMs ?? DRAIN_SETTLE_MS;
     let reals = await this.activeConnections(set);
     const until = started + (o.waitMs ?? 0);
-    while (reals.some((r) => r.activeConns > 0) && performance.now() < until && !this.stopped) {
+    // when every read since has counted none: it is drained once that lasted settleMs
+    let zeroSince = reals.every((r) => r.activeConns === 0) ? started : undefined;
+    while (performance.now() < until && !this.stopped) {
+      if (zeroSince !== undefined && performance.now() - zeroSince >= settleMs) break;
       await new Promise((r) =>
         setTimeout(r, Math.min(o.pollMs ?? 250, Math.max(1, until - performance.now()))),
       );
+      const at = performance.now();
       reals = await this.activeConnections(set);
+      if (reals.some((r) => r.activeConns > 0)) zeroSince = undefined;
+      else zeroSince ??= at;
     }
-    const drained = reals.every((r) => r.activeConns === 0);
+    const drained =
+      reals.every((r) => r.activeConns === 0) &&
+      (o.waitMs === undefined || (zeroSince !== undefined && performance.now() - zeroSince >= settleMs));
     const removed = o.remove === true && (drained || o.waitMs === undefined);
     if (removed) await this.setOverride(sel, { weight: 0, remove: true });
     return { reals, drained, removed, waitedMs: Math.round(performance.now() - started) };

@@ -103,6 +103,44 @@ describe('Director', () => {
     expect(dests(await ipvs.getTable())).toEqual([`127.0.0.1:${b.port}/3`]);
   });
 
+  it('drain waits until no active connection was counted for settleMs: a connection that becomes active after the weight went to 0 is waited for', async () => {
+    const [a, b] = [await listen(), await listen()];
+    cleanup.push(
+      () => closed(a),
+      () => closed(b),
+    );
+    const kernel = new FakeKernel();
+    const { ipvs, director, until, config } = await setup(cf(a.port, b.port), kernel);
+    cleanup.push(async () => {
+      await director.stop();
+    });
+    await director.start(config);
+    await until(async () => dests(await ipvs.getTable())?.length === 2);
+    const real = `127.0.0.1:${a.port}`;
+    /** The fake kernel's entry of the drained real server (a weight change replaces it: looked up each time). */
+    const entry = () =>
+      [...kernel.services.values()].flatMap((e) => [...e.dests.values()]).find((d) => d.port === a.port);
+    // as in the kernel: a connection scheduled just before the weight change is SYN_RECV
+    // (inactive) at the first read, ESTABLISHED (active) one round trip later, closed after a while
+    const timers = [
+      setTimeout(() => Object.assign(entry() ?? {}, { activeConns: 1 }), 150),
+      setTimeout(() => Object.assign(entry() ?? {}, { activeConns: 0 }), 700),
+    ];
+    cleanup.push(() => timers.forEach(clearTimeout));
+    const t0 = performance.now();
+    const r = await director.drain({ real }, { waitMs: 10_000, pollMs: 50, settleMs: 500 });
+    const ms = performance.now() - t0;
+    expect(r).toMatchObject({ drained: true, removed: false, reals: [{ real, activeConns: 0 }] });
+    // not at the first read (0), nor before the active one closed (700 ms) and 500 ms of none after it
+    expect(ms).toBeGreaterThanOrEqual(1150);
+    expect(ms).toBeLessThan(5000);
+    expect(dests(await ipvs.getTable())).toContain(`${real}/0`);
+    // a drain that runs out of time while one is active is not drained
+    Object.assign(entry() ?? {}, { activeConns: 2 });
+    const late = await director.drain({ real }, { waitMs: 300, pollMs: 50, settleMs: 500 });
+    expect(late).toMatchObject({ drained: false, reals: [{ real, activeConns: 2 }] });
+  });
+
   it('firstRoundMs: the first table waits for the first checks, so no fallback while real servers are up', async () => {
     const [a, b] = [await listen(), await listen()];
     cleanup.push(

@@ -150,8 +150,13 @@ export class FakeKernel implements NetlinkTransport {
       }
       case IPVS_CMD.GET_DEST: {
         const e = svcEntry();
+        // with its connection counters, as the kernel's dump has them (a test may set them)
         for (const d of e?.dests.values() ?? [])
-          reply(IPVS_CMD.NEW_DEST, { dest: encodeDestination(d) }, true);
+          reply(
+            IPVS_CMD.NEW_DEST,
+            { dest: { ...encodeDestination(d), activeConns: d.activeConns, inactConns: d.inactiveConns } },
+            true,
+          );
         return 0;
       }
       case IPVS_CMD.FLUSH:

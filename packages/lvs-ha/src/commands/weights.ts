@@ -13,8 +13,9 @@ Gives the real server REAL (ADDRESS[:PORT], [V6]:PORT) weight 0 in every
 virtual service of the running ldirectord.cf that has it (or only in VS:
 tcp:192.0.2.50:80, 192.0.2.50:80/tcp, 192.0.2.50:80 or a fwmark): no new
 connection goes to it, those it has go on. With --wait, waits until the
-kernel counts no active connection on it (ipvsadm's ActiveConn), at most
---timeout seconds (default 300); then --remove takes it out of the table
+kernel has counted no active connection on it (ipvsadm's ActiveConn) for
+a second (a connection scheduled just before the drain becomes active a
+round trip later), at most --timeout seconds (default 300); then --remove takes it out of the table
 (without --wait, at once), otherwise it stays in at weight 0. It holds
 through checks and reloads until 'lvs-ha undrain'.
 Exit status: 0 done (drained, with --wait), 1 refused, no node answers, or
