@@ -29,20 +29,19 @@ interface Slot {
   value: number;
 }
 
-/** What is kept of a real server between scrapes: its labels and a slot per sample it has. */
-interface RealCache {
+/**
+ * A real server as a scrape reads it, kept across scrapes (its labels, a slot
+ * per sample it has, its results' samples): a scrape only sets what it read
+ * this time (report, stats, checks), so 10,000 real servers allocate nothing
+ * per scrape.
+ */
+interface RealRow {
   labels: Labels;
   slots: Slot[];
   /** lvs_ha_check_results_total's samples, by result. */
   results: Map<string, Slot>;
   /** The scrape that last saw it (one not seen is dropped). */
   seen: number;
-}
-
-interface RealRow {
-  labels: Labels;
-  slots: Slot[];
-  results: Map<string, Slot>;
   report: RealServerReport;
   stats: Stats | undefined;
   checks: ClusterObservation['directors'][number]['checks'][number] | undefined;
@@ -102,7 +101,7 @@ export class ClusterMetrics {
   /** When each VIP was first seen up (epoch ms), while it stays up. */
   private readonly vipSince = new Map<string, number>();
   /** The labels object and samples of each real server, kept across scrapes so prom-client's cache of its text holds and nothing is allocated again. */
-  private readonly labelCache = new Map<string, Map<string, RealCache>>();
+  private readonly labelCache = new Map<string, Map<string, RealRow>>();
   private scrapes = 0;
   /** Slot numbers of the per-real-server samples, given out as the families are defined. */
   private slotCount = 0;
@@ -602,20 +601,11 @@ export class ClusterMetrics {
 function index(
   o: ClusterObservation,
   full: boolean,
-  cache: Map<string, Map<string, RealCache>>,
+  cache: Map<string, Map<string, RealRow>>,
   scrape: number,
 ): Reading {
   const virtuals: VirtualRow[] = [];
   const reals: RealRow[] = [];
-  const cached = (byReal: Map<string, RealCache>, virtual: string, real: string): RealCache => {
-    let c = byReal.get(real);
-    if (!c) {
-      c = { labels: { virtual, real }, slots: [], results: new Map(), seen: scrape };
-      byReal.set(real, c);
-    }
-    c.seen = scrape;
-    return c;
-  };
   for (const d of o.directors) {
     const byService = new Map(d.table.map((s) => [describeService(s), s]));
     const checks = new Map(d.checks.map((c) => [c.id, c]));
@@ -629,7 +619,10 @@ function index(
         reals: [],
       };
       virtuals.push(row);
-      const dests = new Map((kernel?.destinations ?? []).map((x) => [describeDestination(x), x]));
+      // each real server's kernel stats only for ?reals=full (its traffic); the default reads the Director's report
+      const dests = full
+        ? new Map((kernel?.destinations ?? []).map((x) => [describeDestination(x), x]))
+        : undefined;
       let byReal = cache.get(v.id);
       if (!byReal) {
         byReal = new Map();
@@ -639,20 +632,29 @@ function index(
       const checkPrefix = `${v.id}/`;
       for (const report of v.reals) {
         const real = describeDestination(report);
-        const dest = dests.get(real);
-        const c = cached(byReal, v.id, real);
-        const x: RealRow = {
-          labels: c.labels,
-          slots: c.slots,
-          results: c.results,
-          report,
-          stats: dest?.stats64 ?? dest?.stats,
-          checks: checks.get(
-            report.address.includes(':')
-              ? `${checkPrefix}${report.address}:${report.port}`
-              : checkPrefix + real,
-          ),
-        };
+        const dest = dests?.get(real);
+        const check = checks.get(
+          report.address.includes(':')
+            ? `${checkPrefix}${report.address}:${report.port}`
+            : checkPrefix + real,
+        );
+        let x = byReal.get(real);
+        if (!x) {
+          x = {
+            labels: { virtual: v.id, real },
+            slots: [],
+            results: new Map(),
+            seen: scrape,
+            report,
+            stats: undefined,
+            checks: undefined,
+          };
+          byReal.set(real, x);
+        }
+        x.seen = scrape;
+        x.report = report;
+        x.stats = dest?.stats64 ?? dest?.stats;
+        x.checks = check;
         row.reals.push(x);
         reals.push(x);
       }

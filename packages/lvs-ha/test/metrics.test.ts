@@ -62,6 +62,14 @@ describe.skipIf(!existsSync(PROMTOOL) && process.env.CI !== 'true')('metrics', (
     ).toBe(1);
     expect(sample(text, 'lvs_ha_director_reloads_total', { result: 'refused' })).toBe(1);
     expect(sample(text, 'lvs_ha_director_operations_total', { op: 'add-destination' })).toBe(12);
+    // the default scrape: each real server's state, not its traffic; then ?reals=full again has it
+    const plain = await m.scrape();
+    expect(sample(plain, 'lvs_ha_real_active_connections', labels)).toBe(real?.kernel?.activeConns);
+    expect(sample(plain, 'lvs_ha_real_packets_total', { ...labels, direction: 'out' })).toBeUndefined();
+    expect(
+      sample(plain, 'lvs_ha_virtual_connections_total', { virtual: v?.id ?? '', service: v?.service ?? '' }),
+    ).toBe(1);
+    expect(await m.scrape({ fullReals: true })).toBe(text);
   });
 
   it('reads the node anew at each scrape', async () => {
