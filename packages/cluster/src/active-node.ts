@@ -22,6 +22,7 @@ import {
   type DirectorIpvs,
   describeOperation,
   healthyVips,
+  realServersOf,
   serviceKeyOfVirtual,
   type VirtualReport,
 } from '@lvs-ha/director';
@@ -119,6 +120,8 @@ export class ActiveNode extends EventEmitter<Events> {
   #since = new Date().toISOString();
   /** The VIPs the last table had a real server up for. */
   #healthy = new Set<string>();
+  /** The real servers (virtual/address:port) that have had a check result. */
+  readonly #checked = new Set<string>();
   /** VIPs healthy again, waiting one check interval before they are announced. */
   readonly #rising = new Map<string, NodeJS.Timeout>();
   /** Real servers up per virtual service, from the checks' transitions (the withdrawal does not wait for a table). */
@@ -199,6 +202,7 @@ export class ActiveNode extends EventEmitter<Events> {
         this.#upReals.set(t.virtual, up);
         if (t.up) up.add(key);
         else up.delete(key);
+        this.#checked.add(`${t.virtual}/${key}`);
         this.#say(`${t.virtual} real ${key} ${t.up ? 'up' : `down (${t.result.reason})`}`);
         if (!t.up) this.#withdrawUnhealthy();
       });
@@ -280,7 +284,8 @@ export class ActiveNode extends EventEmitter<Events> {
    * first table, made after every real server's first check): by then every
    * real server that is up again has been checked and is in the table, so
    * the flows the routers send here find the Maglev table the other
-   * directors have, not one with some real servers still at weight 0.
+   * directors have, not one with some real servers still at weight 0. In
+   * any case not before every one of its real servers has had a check.
    */
   #announce(status: Parameters<typeof healthyVips>[1], immediate = false): void {
     const routing = this.#routing;
@@ -292,9 +297,12 @@ export class ActiveNode extends EventEmitter<Events> {
         clearTimeout(this.#rising.get(vip));
         this.#rising.delete(vip);
         if (routing.wanted.has(vip)) void routing.withdraw(vip).catch(fail);
-      } else if (routing.wanted.has(vip) || immediate) {
+      } else if (routing.wanted.has(vip) || this.#rising.has(vip) || !this.#allChecked(vip)) {
+        // announced already, or soon; or some real server has not answered a first check yet
+        // (the checks' threads start slowly on a loaded machine): its next table calls here again
+      } else if (immediate) {
         void routing.announce(vip).catch(fail);
-      } else if (!this.#rising.has(vip)) {
+      } else {
         const holdMs = this.#holdMs(vip);
         this.#say(`bgp: ${vip} has a real server up: announced in ${holdMs} ms (one check interval)`);
         this.#rising.set(
@@ -306,6 +314,15 @@ export class ActiveNode extends EventEmitter<Events> {
         );
       }
     }
+  }
+
+  /** Every real server of the VIP's virtual services (of all, for bgp.cf's own VIPs) has had a check result. */
+  #allChecked(vip: string): boolean {
+    const ld = this.config.ldirectord as NonNullable<ActiveConfig['ldirectord']>;
+    const own = ld.virtuals.filter((v) => this.config.vipOf.get(v.id) === vip);
+    return (own.length > 0 ? own : ld.virtuals).every((v) =>
+      realServersOf(v).every((r) => this.#checked.has(`${v.id}/${r.address}:${r.port}`)),
+    );
   }
 
   /** The longest check interval of the VIP's virtual services (all of them for bgp.cf's own VIPs), in ms. */

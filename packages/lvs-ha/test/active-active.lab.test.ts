@@ -35,6 +35,7 @@ interface Run {
   afterJoin: string[];
   onFourth: number;
   withdrawMs: number;
+  decidedMs: number;
   afterWithdraw: string[];
   status1: Run['status'];
   stopStatus: number;
@@ -43,7 +44,11 @@ interface Run {
   ipvsAfterStop: string;
   loAfterStop: string;
   afterStop: string[];
+  killMs: number;
+  birdLeft: string;
+  afterKill: string[];
   emptyMs: number;
+  term4Output: string;
 }
 
 describeWithLab(['guest'], 'lvs-ha start, active/active (bgp.cf) behind a BIRD router (qemu guest)', () => {
@@ -62,11 +67,17 @@ describeWithLab(['guest'], 'lvs-ha start, active/active (bgp.cf) behind a BIRD r
     if (r.code !== 0) throw new Error(`the scenario failed (${r.code}): ${r.stderr.slice(-4000)}`);
     run = JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as Run;
     const changed = (names: string[]) => names.filter((n, i) => n !== run.open[i]).length;
+    const failed = run.open.filter((n) => !/^rs\d$/.test(n));
+    if (failed.length > 0)
+      process.stderr.write(
+        `[active/active start] connections that failed at the open: ${failed.join(', ')}\n`,
+      );
     process.stderr.write(
       `[active/active start] scenario ${((performance.now() - t0) / 1000).toFixed(1)} s: 3 next hops ${run.threeMs.toFixed(0)} ms after the starts; ` +
         `flows ${run.before.join('/')}; join: 4 next hops in ${run.joinMs.toFixed(0)} ms, ${changed(run.afterJoin)} of ${run.flows} changed, ${run.onFourth} on director 4; ` +
-        `director 1 without real servers: withdrawn in ${run.withdrawMs.toFixed(0)} ms (check interval ${run.checkIntervalS} s), ${changed(run.afterWithdraw)} changed; ` +
-        `lvs-ha stop: withdrawn in ${run.stopMs.toFixed(0)} ms, ${changed(run.afterStop)} changed\n`,
+        `director 1 without real servers: withdrawn from the router in ${run.withdrawMs.toFixed(0)} ms (its lvs-ha decided at ${run.decidedMs.toFixed(0)} ms; check interval ${run.checkIntervalS} s), ${changed(run.afterWithdraw)} changed; ` +
+        `lvs-ha stop: withdrawn in ${run.stopMs.toFixed(0)} ms, ${changed(run.afterStop)} changed; ` +
+        `SIGKILL: withdrawn in ${run.killMs.toFixed(0)} ms, ${changed(run.afterKill)} changed\n`,
     );
   }, 300_000);
 
@@ -108,23 +119,33 @@ describeWithLab(['guest'], 'lvs-ha start, active/active (bgp.cf) behind a BIRD r
   });
 
   it('(c) a director whose real servers all fail withdraws within one check interval; the flows it carried go on', () => {
-    expect(run.withdrawMs).toBeLessThan(run.checkIntervalS * 1000 + 1000);
+    // One check interval for the checks to find every real server down (they fail at once: the routes
+    // are prohibit), plus what the emulated machine adds to the check's thread, BIRD and the router's kernel
+    // (BIRD's own part, disable to the router's kernel, is 40-57 ms on the host: @lvs-ha/bird's ecmp test).
+    expect(run.withdrawMs).toBeLessThan(run.checkIntervalS * 1000 + 2000);
     expect(run.afterWithdraw).toEqual(run.open);
     expect(run.status1.announce).toEqual([
       expect.objectContaining({ vip: '203.0.113.60', announced: false, healthy: false }),
     ]);
   });
 
-  it('lvs-ha stop withdraws the VIP before the table is removed, then removes the table and the VIP from lo', () => {
+  it('lvs-ha stop (and SIGTERM) withdraws the VIP before the table is removed, then removes the table and the VIP from lo', () => {
     expect(run.stopStatus).toBe(200);
-    const out = run.stop2Output;
-    const withdrawn = out.indexOf('bgp: every VIP withdrawn');
-    const removed = out.indexOf('delete virtual 203.0.113.60:80');
-    expect(withdrawn).toBeGreaterThan(0);
-    expect(removed).toBeGreaterThan(withdrawn);
+    for (const out of [run.stop2Output, run.term4Output]) {
+      const withdrawn = out.indexOf('bgp: every VIP withdrawn');
+      const removed = out.indexOf('delete virtual 203.0.113.60:80');
+      expect(withdrawn).toBeGreaterThan(0);
+      expect(removed).toBeGreaterThan(withdrawn);
+    }
     expect(run.ipvsAfterStop).not.toContain('203.0.113.60');
     expect(run.loAfterStop).not.toContain('203.0.113.60');
     expect(run.afterStop).toEqual(run.open);
     expect(run.emptyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('lvs-ha SIGKILLed: its BIRD dies with it and the router withdraws; the flows go on through the director left', () => {
+    expect(run.killMs).toBeLessThan(2000);
+    expect(run.birdLeft).toBe('');
+    expect(run.afterKill).toEqual(run.open);
   });
 });

@@ -210,8 +210,23 @@ try {
   // (c) director 1 loses every real server: withdrawn within one check interval (read from the router)
   const tw = performance.now();
   await sh(directors[0]!.ns, reals.map((r) => `ip route add prohibit ${r.address}/32`).join(' && '));
+  // beside the router's table, when director 1's lvs-ha stopped wanting the VIP (its /status): the split of the figure
+  let decidedMs = -1;
+  const decided = (async () => {
+    while (performance.now() - tw < 30_000) {
+      const st = JSON.parse((await api(0, 'GET', '/status')).body) as { announce: { wanted: boolean }[] };
+      if (st.announce[0]?.wanted === false) {
+        decidedMs = performance.now() - tw;
+        return;
+      }
+      await sleep(50);
+    }
+  })();
   const withdrawMs = await waitHops(hops([1, 2, 3]), "director 1's VIP withdrawn", tw, 30_000);
-  log(`director 1's real servers unreachable: its next hop gone in ${withdrawMs.toFixed(0)} ms`);
+  await decided;
+  log(
+    `director 1's real servers unreachable: its lvs-ha withdrew after ${decidedMs.toFixed(0)} ms, its next hop gone from the router in ${withdrawMs.toFixed(0)} ms`,
+  );
   const afterWithdraw = await ping();
   const status1 = JSON.parse((await api(0, 'GET', '/status')).body);
 
@@ -226,9 +241,19 @@ try {
   const ipvsAfterStop = await sh(directors[1]!.ns, 'ipvsadm -Ln');
   const loAfterStop = await sh(directors[1]!.ns, 'ip -o addr show dev lo');
   const afterStop = await ping();
+
+  // lvs-ha SIGKILLed on director 3: its BIRD dies with it (the parent-death signal), the router withdraws
+  const tk = performance.now();
+  process.kill(nodes[2]!.pid, 'SIGKILL');
+  const killMs = await waitHops(hops([3]), "director 3's lvs-ha SIGKILLed", tk, 30_000);
+  const birdLeft = (await hostRunner.exec(['pgrep', '-f', `bird3/bird.ctl`])).stdout.trim();
+  const afterKill = await ping();
+  log(`director 3's lvs-ha SIGKILLed: its next hop gone in ${killMs.toFixed(0)} ms`);
   clientProc.stdin!.write('exit\n');
-  for (const i of [0, 2, 3]) await nodes[i]!.stop();
+  // SIGTERM (as systemctl stop) on the two left
+  for (const i of [0, 3]) await nodes[i]!.stop();
   const emptyMs = await waitHops([], 'every director stopped', undefined, 30_000);
+  const term4Output = await nodes[3]!.output();
   process.stdout.write(
     `${JSON.stringify({
       flows: FLOWS,
@@ -243,6 +268,7 @@ try {
       afterJoin,
       onFourth,
       withdrawMs,
+      decidedMs,
       afterWithdraw,
       status1,
       stopStatus: stopAnswer.status,
@@ -251,7 +277,11 @@ try {
       ipvsAfterStop,
       loAfterStop,
       afterStop,
+      killMs,
+      birdLeft,
+      afterKill,
       emptyMs,
+      term4Output,
     })}\n`,
   );
 } finally {
