@@ -18,15 +18,15 @@
 //   and its addresses say.
 // The CLI is the built one (dist/cli.js: Node starts it in seconds under
 // emulation, tsx takes half a minute); build before running this file.
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type BackgroundProcess, Lab, labLdirectordCf, seedTopology } from '@lvs-ha/lab';
 import { describeWithLab, guestPerFile } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { BUILT_CLI, builtCli } from './support/built-cli.js';
 import { sample } from './support/prom.js';
 
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const cli = BUILT_CLI;
 const VIP = seedTopology.vip;
 const RS1 = '192.0.2.21:80';
 const RS2 = '192.0.2.22:80';
@@ -123,8 +123,7 @@ describeWithLab(['guest'], 'drain, runtime weights and metrics against the kerne
   };
 
   beforeAll(async () => {
-    if (!existsSync(cli))
-      throw new Error(`${cli} is missing: build first (pnpm turbo run build --filter=lvs-ha...)`);
+    builtCli();
     const guest = await sharedGuest();
     lab = await Lab.start(seedTopology, { runner: guest });
     dir = join(guest.shareDir, `drain-${process.pid}`);

@@ -20,13 +20,12 @@
 //    control, with the standby's backup daemon stopped, the same kill breaks it.
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BackgroundProcess, Lab, labLdirectordCf, seedTopology, tsxLoader } from '@lvs-ha/lab';
+import { type BackgroundProcess, Lab, labLdirectordCf, seedTopology } from '@lvs-ha/lab';
 import { describeWithLab, guestPerFile } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { BUILT_CLI, builtCli } from './support/built-cli.js';
 
-const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-const env = { TSX_TSCONFIG_PATH: fileURLToPath(new URL('guest.tsconfig.json', import.meta.url)) };
+const cli = BUILT_CLI;
 const VIP = seedTopology.vip;
 const TABLE = `-A -t ${VIP}:80 -s wrr\n-a -t ${VIP}:80 -r 192.0.2.21:80 -g -w 5\n-a -t ${VIP}:80 -r 192.0.2.22:80 -g -w 5\n`;
 const HA_CF =
@@ -55,22 +54,17 @@ describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest
   const start = async (name: string) => {
     nodes[name] = await lab
       .host(name)
-      .ns.start(
-        [
-          'node',
-          '--import',
-          tsxLoader(),
-          cli,
-          'start',
-          '--config-dir',
-          join(dir, name),
-          '--node',
-          name,
-          '--control',
-          `/tmp/lvs-ha-faults-${process.pid}-${name}.sock`,
-        ],
-        { env },
-      );
+      .ns.start([
+        'node',
+        cli,
+        'start',
+        '--config-dir',
+        join(dir, name),
+        '--node',
+        name,
+        '--control',
+        `/tmp/lvs-ha-faults-${process.pid}-${name}.sock`,
+      ]);
   };
   /** What a director holds, read from its namespace. */
   const holds = async (name: string) => {
@@ -118,6 +112,7 @@ describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest
   };
 
   beforeAll(async () => {
+    builtCli();
     const guest = await sharedGuest();
     lab = await Lab.start(seedTopology, { runner: guest });
     dir = join(guest.shareDir, `faults-${process.pid}`);

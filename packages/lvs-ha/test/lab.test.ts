@@ -18,16 +18,14 @@ import {
   pairTour,
   SEED_LDIRECTORD_CF,
   seedTopology,
-  tsxLoader,
 } from '@lvs-ha/lab';
 import { describeWithLab, guestPerFile } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { BUILT_CLI, builtCli } from './support/built-cli.js';
 
 vi.setConfig({ testTimeout: 180_000 });
 
-const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-// tsx maps the @lvs-ha packages to their sources inside the guest (no build needed).
-const env = { TSX_TSCONFIG_PATH: fileURLToPath(new URL('guest.tsconfig.json', import.meta.url)) };
+const cli = BUILT_CLI;
 const seedCf = readFileSync(
   fileURLToPath(new URL('../../../examples/seed/ha.d/ldirectord.cf', import.meta.url)),
   'utf8',
@@ -63,17 +61,14 @@ describeWithLab(['guest'], 'lvs-ha director in the seed topology (qemu guest, re
     (await lab.host('client').fetchMany('http://192.0.2.50/server-status', n)).map((r) => r.body.trim());
 
   beforeAll(async () => {
+    builtCli();
     guest = await sharedGuest();
     lab = await Lab.start(seedTopology, { runner: guest });
     await Promise.all([serve('rs1'), serve('rs2')]);
     await lab.host('load1').addVip();
     const file = join(guest.shareDir, 'ldirectord.cf');
     writeFileSync(file, labLdirectordCf());
-    director = await lab
-      .host('load1')
-      .ns.start(['node', '--import', tsxLoader(), cli, 'director', '--config', file], {
-        env,
-      });
+    director = await lab.host('load1').ns.start(['node', cli, 'director', '--config', file]);
   }, 400_000);
   afterAll(async () => {
     await director?.stop().catch(() => {});
@@ -121,9 +116,10 @@ describeWithLab(
     let r: PairTourResult;
     const lines: string[] = [];
     beforeAll(async () => {
+      builtCli();
       r = await pairTour({
         runner: await sharedGuest(),
-        lvsHa: { argv: ['node', '--import', tsxLoader(), cli], env },
+        lvsHa: { argv: ['node', cli] },
         realServers: 'node',
         operations: true,
         say: (l) => lines.push(l),
@@ -208,6 +204,7 @@ describeWithLab(
     let r: PairTourResult;
     const lines: string[] = [];
     beforeAll(async () => {
+      builtCli();
       // Under load the real daemon now and then loses a notice its own
       // scripts send it through its FIFO (see hb-proto's interop-resources
       // test): one more tour from scratch, said on stderr
@@ -215,7 +212,7 @@ describeWithLab(
         try {
           r = await pairTour({
             runner: await sharedGuest(),
-            lvsHa: { argv: ['node', '--import', tsxLoader(), cli], env },
+            lvsHa: { argv: ['node', cli] },
             realServers: 'node',
             load1: 'heartbeat',
             say: (l) => lines.push(l),

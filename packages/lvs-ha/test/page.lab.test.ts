@@ -11,21 +11,14 @@
 import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  type ApacheServer,
-  type BackgroundProcess,
-  Lab,
-  labLdirectordCf,
-  seedTopology,
-  tsxLoader,
-} from '@lvs-ha/lab';
+import { type ApacheServer, type BackgroundProcess, Lab, labLdirectordCf, seedTopology } from '@lvs-ha/lab';
 import { describeWithLab, guestPerFile } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUILT_CLI, builtCli } from './support/built-cli.js';
 import { chromiumMissing } from './support/chromium.js';
 
-const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const cli = BUILT_CLI;
 const driverScript = fileURLToPath(new URL('support/page-driver.mjs', import.meta.url));
-const env = { TSX_TSCONFIG_PATH: fileURLToPath(new URL('guest.tsconfig.json', import.meta.url)) };
 const VIP = seedTopology.vip;
 const SERVICE = `${VIP}:80/tcp`;
 const TABLE = `-A -t ${VIP}:80 -s wrr\n-a -t ${VIP}:80 -r 192.0.2.21:80 -g -w 5\n-a -t ${VIP}:80 -r 192.0.2.22:80 -g -w 5\n`;
@@ -91,6 +84,7 @@ suite(NAME, () => {
   };
 
   beforeAll(async () => {
+    builtCli();
     const guest = await sharedGuest();
     lab = await Lab.start(seedTopology, { runner: guest });
     dir = join(guest.shareDir, `page-${process.pid}`);
@@ -113,27 +107,22 @@ suite(NAME, () => {
     for (const name of ['load1', 'load2'])
       nodes[name] = await lab
         .host(name)
-        .ns.start(
-          [
-            'node',
-            '--import',
-            tsxLoader(),
-            cli,
-            'start',
-            '--config-dir',
-            join(dir, name),
-            '--node',
-            name,
-            '--control',
-            `/tmp/lvs-ha-page-${process.pid}-${name}.sock`,
-            '--listen',
-            '127.0.0.1:9110',
-            '--allow-writes',
-            '--token-file',
-            join(dir, 'token'),
-          ],
-          { env },
-        );
+        .ns.start([
+          'node',
+          cli,
+          'start',
+          '--config-dir',
+          join(dir, name),
+          '--node',
+          name,
+          '--control',
+          `/tmp/lvs-ha-page-${process.pid}-${name}.sock`,
+          '--listen',
+          '127.0.0.1:9110',
+          '--allow-writes',
+          '--token-file',
+          join(dir, 'token'),
+        ]);
     const pairMs = await until(
       'load1 holds the VIP and the seed table, load2 nothing',
       async () =>
