@@ -36,6 +36,7 @@ interface Run {
   onFourth: number;
   withdrawMs: number;
   decidedMs: number;
+  cutMs: number;
   afterWithdraw: string[];
   status1: Run['status'];
   stopStatus: number;
@@ -75,7 +76,7 @@ describeWithLab(['guest'], 'lvs-ha start, active/active (bgp.cf) behind a BIRD r
     process.stderr.write(
       `[active/active start] scenario ${((performance.now() - t0) / 1000).toFixed(1)} s: 3 next hops ${run.threeMs.toFixed(0)} ms after the starts; ` +
         `flows ${run.before.join('/')}; join: 4 next hops in ${run.joinMs.toFixed(0)} ms, ${changed(run.afterJoin)} of ${run.flows} changed, ${run.onFourth} on director 4; ` +
-        `director 1 without real servers: withdrawn from the router in ${run.withdrawMs.toFixed(0)} ms (its lvs-ha decided at ${run.decidedMs.toFixed(0)} ms; check interval ${run.checkIntervalS} s), ${changed(run.afterWithdraw)} changed; ` +
+        `director 1 without real servers: withdrawn from the router in ${run.withdrawMs.toFixed(0)} ms (the cut's command took ${run.cutMs.toFixed(0)} ms, its lvs-ha decided at ${run.decidedMs.toFixed(0)} ms; check interval ${run.checkIntervalS} s), ${changed(run.afterWithdraw)} changed; ` +
         `lvs-ha stop: withdrawn in ${run.stopMs.toFixed(0)} ms, ${changed(run.afterStop)} changed; ` +
         `SIGKILL: withdrawn in ${run.killMs.toFixed(0)} ms, ${changed(run.afterKill)} changed\n`,
     );

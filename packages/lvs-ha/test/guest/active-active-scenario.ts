@@ -210,6 +210,8 @@ try {
   // (c) director 1 loses every real server: withdrawn within one check interval (read from the router)
   const tw = performance.now();
   await sh(directors[0]!.ns, reals.map((r) => `ip route add prohibit ${r.address}/32`).join(' && '));
+  // the cut is in place at some moment of that command (ip netns exec, sh, ip under emulation)
+  const cutMs = performance.now() - tw;
   // beside the router's table, when director 1's lvs-ha stopped wanting the VIP (its /status): the split of the figure
   let decidedMs = -1;
   const decided = (async () => {
@@ -225,7 +227,7 @@ try {
   const withdrawMs = await waitHops(hops([1, 2, 3]), "director 1's VIP withdrawn", tw, 30_000);
   await decided;
   log(
-    `director 1's real servers unreachable: its lvs-ha withdrew after ${decidedMs.toFixed(0)} ms, its next hop gone from the router in ${withdrawMs.toFixed(0)} ms`,
+    `director 1's real servers unreachable (the command took ${cutMs.toFixed(0)} ms): its lvs-ha withdrew after ${decidedMs.toFixed(0)} ms, its next hop gone from the router in ${withdrawMs.toFixed(0)} ms`,
   );
   const afterWithdraw = await ping();
   const status1 = JSON.parse((await api(0, 'GET', '/status')).body);
@@ -269,6 +271,7 @@ try {
       onFourth,
       withdrawMs,
       decidedMs,
+      cutMs,
       afterWithdraw,
       status1,
       stopStatus: stopAnswer.status,
