@@ -16,7 +16,7 @@
 // it (the supervisor's parent-death signal): the routers withdraw.
 import { EventEmitter } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
-import { BirdRouting, type RoutingEvent, type RoutingStatus } from '@lvs-ha/bird';
+import { BirdRouting, type BirdRoutingOptions, type RoutingEvent, type RoutingStatus } from '@lvs-ha/bird';
 import {
   Director,
   type DirectorIpvs,
@@ -47,7 +47,20 @@ export interface ActiveNodeOptions {
   sysctl?: { get(name: string): Promise<string>; set(name: string, value: string): Promise<void> };
   /** The interfaces whose ARP is suppressed besides all/default (default: every one but lo). */
   interfaces?: () => Promise<string[]>;
+  /** Starts the routing (default BirdRouting.start); tests give a fake. */
+  startRouting?: (options: BirdRoutingOptions) => Promise<ActiveRouting>;
+  /** Puts a VIP on lo and takes it off (default @lvs-ha/vip's addAddress/removeAddress); tests give a fake. */
+  addresses?: {
+    add(vip: { address: string; prefixLength: number; interface: string }): Promise<{ changed: boolean }>;
+    remove(vip: { address: string; interface: string }): Promise<unknown>;
+  };
 }
+
+/** What the node asks of its routing (a BirdRouting). */
+export type ActiveRouting = Pick<
+  BirdRouting,
+  'announce' | 'withdraw' | 'setAnnounced' | 'status' | 'stop' | 'wanted' | 'written'
+>;
 
 export class ActiveNodeError extends Error {
   override readonly name = 'ActiveNodeError';
@@ -115,7 +128,7 @@ export class ActiveNode extends EventEmitter<Events> {
   readonly config: ActiveConfig;
   #ipvs: (DirectorIpvs & { close(): void }) | undefined;
   #director: Director | undefined;
-  #routing: BirdRouting | undefined;
+  #routing: ActiveRouting | undefined;
   #state: 'init' | 'starting' | 'active' | 'stopping' | 'stopped' = 'init';
   #since = new Date().toISOString();
   /** The VIPs the last table had a real server up for. */
@@ -129,6 +142,7 @@ export class ActiveNode extends EventEmitter<Events> {
   /** Sysctls as they were before start, put back at stop. */
   #saved: [string, string][] = [];
   #vipsUp: string[] = [];
+  #starting: Promise<void> | undefined;
   readonly counters: DirectorCounters = { operations: {}, applyErrors: {}, reloads: { ok: 0, refused: 0 } };
   readonly #o: ActiveNodeOptions;
 
@@ -144,7 +158,7 @@ export class ActiveNode extends EventEmitter<Events> {
     this.emit('log', line);
   }
 
-  get routing(): BirdRouting | undefined {
+  get routing(): ActiveRouting | undefined {
     return this.#routing;
   }
 
@@ -153,9 +167,17 @@ export class ActiveNode extends EventEmitter<Events> {
   }
 
   /** Sets the kernel up, starts BIRD (every VIP withdrawn) and the Director; the health loop announces. */
-  async start(): Promise<void> {
-    if (this.#state !== 'init') throw new ActiveNodeError('STATE', `start() when ${this.#state}`);
+  start(): Promise<void> {
+    if (this.#state !== 'init')
+      return Promise.reject(new ActiveNodeError('STATE', `start() when ${this.#state}`));
     this.#state = 'starting';
+    this.#starting = this.#start().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     const ld = this.config.ldirectord as NonNullable<ActiveConfig['ldirectord']>;
     const bgp = this.config.bgp as NonNullable<ActiveConfig['bgp']>;
     try {
@@ -180,7 +202,7 @@ export class ActiveNode extends EventEmitter<Events> {
       const vips = [...new Set([...this.config.vipOf.values(), ...this.config.extraVips])];
       for (const vip of vips) {
         const ip = parseIp(vip);
-        const r = await addAddress({
+        const r = await (this.#o.addresses?.add ?? addAddress)({
           address: vip,
           prefixLength: ip.family === 4 ? 32 : 128,
           interface: 'lo',
@@ -188,7 +210,7 @@ export class ActiveNode extends EventEmitter<Events> {
         this.#vipsUp.push(vip);
         this.#say(`vip ${vip}/${ip.family === 4 ? 32 : 128} on lo${r.changed ? '' : ' (was there)'}`);
       }
-      this.#routing = await BirdRouting.start({
+      this.#routing = await (this.#o.startRouting ?? ((o) => BirdRouting.start(o)))({
         config: bgp,
         dir: this.#o.birdDir ?? '/run/lvs-ha/bird',
         ...(this.#o.bird && { bird: this.#o.bird }),
@@ -458,6 +480,8 @@ export class ActiveNode extends EventEmitter<Events> {
    * the VIPs from lo, and puts the sysctls back.
    */
   async stop(): Promise<void> {
+    // a stop during the start: the start ends first (it tears down itself if it fails)
+    await this.#starting?.catch(() => undefined);
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
     this.#state = 'stopping';
     await this.#teardown();
@@ -483,8 +507,8 @@ export class ActiveNode extends EventEmitter<Events> {
       this.#director = undefined;
     }
     for (const vip of this.#vipsUp.splice(0)) {
-      await removeAddress({ address: vip, interface: 'lo' }).catch((e: Error) =>
-        this.#say(`error vip ${vip} off lo: ${e.message}`),
+      await (this.#o.addresses?.remove ?? removeAddress)({ address: vip, interface: 'lo' }).catch(
+        (e: Error) => this.#say(`error vip ${vip} off lo: ${e.message}`),
       );
       this.#say(`vip ${vip} off lo`);
     }

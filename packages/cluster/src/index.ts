@@ -10,6 +10,7 @@ export {
   ActiveNodeError,
   type ActiveNodeOptions,
   type ActiveReport,
+  type ActiveRouting,
   type ActiveVipStatus,
   activeSysctls,
 } from './active-node.js';
