@@ -37,6 +37,8 @@ import { type DirectorCounters, ResourceRunner } from './resources.js';
 import { NotifyStates, type StateChange } from './states.js';
 import { ConnectionSync } from './sync.js';
 
+/** How often a failed start asks the peer again to take what it gave up (ClusterNode.giveUpToPeer). */
+const GIVE_UP_RETRY_MS = 1000;
 export interface ClusterNodeOptions {
   /** What loadConfigDir() read: ha.cf, authkeys, haresources (and ldirectord.cf). */
   config: ConfigDir;
@@ -144,6 +146,8 @@ export class ClusterNode extends EventEmitter<Events> {
   private generation = 0;
   /** ldirectord's autoreload: looks at the running Directors' files once a second (each at its checkinterval). */
   private autoreloadTimer: NodeJS.Timeout | undefined;
+  /** A failed start's hb_standby, asked again until the peer takes the groups (see giveUpToPeer). */
+  private giveUpTimer: NodeJS.Timeout | undefined;
   /** What the membership told us last (the rest is read when asked). */
   private seen: Omit<ClusterStatus, 'directors' | 'vips'>;
   private holdingChanges = 0;
@@ -430,6 +434,7 @@ export class ClusterNode extends EventEmitter<Events> {
     if (this.phase === 'stopped' || this.phase === 'failed' || this.phase === 'stopping') return;
     this.phase = 'failed';
     clearInterval(this.autoreloadTimer);
+    this.cancelGiveUp();
     this.say(`error ${reason}: fail-stop, taking the VIPs down before the peer takes over`);
     const left = await this.runner.vipsDownNow();
     if (left.length > 0)
@@ -502,6 +507,7 @@ export class ClusterNode extends EventEmitter<Events> {
     this.stopping = (async () => {
       this.phase = 'stopping';
       clearInterval(this.autoreloadTimer);
+      this.cancelGiveUp();
       await this.thread?.close({ graceful });
       // Anything the hand-over did not release (an acquire still in flight when the shutdown began).
       await this.releaseEverything('shutdown');
@@ -528,6 +534,8 @@ export class ClusterNode extends EventEmitter<Events> {
     // "(none)" as Heartbeat logs it: a node with no group of its own still goes through the step
     this.say(`${a.action} ${a.set} (${a.reason}): ${a.groups.join(' ') || '(none)'}`);
     if (a.action === 'release') {
+      // the peer took what a failed start gave up (or more): nothing left to ask
+      if (a.reason === 'standby') this.cancelGiveUp();
       // A shutdown releases everything held, whatever the hand-over thinks we hold.
       const keys = a.reason === 'shutdown' ? this.runner.holding() : a.groups;
       for (const k of [...keys].reverse()) {
@@ -556,8 +564,31 @@ export class ClusterNode extends EventEmitter<Events> {
       // Heartbeat gives a group it cannot start to the peer (hb_standby), instead of claiming it with nothing behind.
       const set = a.set === 'all' ? 'all' : a.set;
       this.say(`giving ${failed.join(' ')} up to the peer (hb_standby ${set}): it could not be started here`);
-      setImmediate(() => this.thread?.standby(set));
+      this.giveUpToPeer(set);
     }
+  }
+
+  /**
+   * hb_standby for a failed start, asked again every GIVE_UP_RETRY_MS until
+   * the peer takes the groups (our release for 'standby' ends it): the
+   * hand-over ignores a standby while either side is still in flux
+   * (Heartbeat's ask_for_resources: "Other side is in flux"), and a start
+   * that failed right after a hand-over is just that case; asked once, the
+   * group stayed nowhere (claimed here, held by nobody).
+   */
+  private giveUpToPeer(set: 'all' | 'local' | 'foreign'): void {
+    this.cancelGiveUp();
+    const ask = () => {
+      if (this.phase !== 'running') return this.cancelGiveUp();
+      this.thread?.standby(set);
+    };
+    this.giveUpTimer = setInterval(ask, GIVE_UP_RETRY_MS);
+    setImmediate(ask);
+  }
+
+  private cancelGiveUp(): void {
+    clearInterval(this.giveUpTimer);
+    this.giveUpTimer = undefined;
   }
 
   private ldirectordFiles(): string[] {

@@ -26,7 +26,7 @@ import {
   loadLdirectordCf,
 } from '@lvs-ha/ha-config';
 import { serviceId } from '@lvs-ha/ipvs';
-import { announce, release, takeOver } from '@lvs-ha/vip';
+import { announce, listAddresses, release, takeOver } from '@lvs-ha/vip';
 import { ConfigCallback } from './callback.js';
 
 export interface ResourceRunnerOptions {
@@ -260,10 +260,34 @@ export class ResourceRunner {
    * caches may point at it.
    */
   async announceAll(reason: string): Promise<void> {
+    const announced = new Set<string>();
     for (const [spec, where] of this.vips) {
       this.o.say(`vip ${spec} announced again on ${where.interface} (${reason})`);
+      announced.add(where.address);
       await announce({ address: where.address, interface: where.interface, count: 3, intervalMs: 200 }).catch(
         (e: unknown) => this.o.say(`error announcing ${spec}: ${(e as Error).message}`),
+      );
+    }
+    // A script resource's address argument (a site's IPaddr-like script, vipb::192.0.2.52) that
+    // is up here: the script announced it once, at its start, and the peer may have announced
+    // it since (both held the group during a partition): announced again too, or the
+    // neighbours keep the peer's MAC for it until their ARP entry goes stale.
+    const scripts = [...this.held.values()].flatMap((g) =>
+      g.resources.flatMap((r) =>
+        r.kind === 'script' && r.name !== 'ldirectord'
+          ? r.args.map((a) => ({ script: r.name, address: a.split('/')[0] as string }))
+          : [],
+      ),
+    );
+    if (scripts.length === 0) return;
+    const up = await listAddresses().catch(() => []);
+    for (const { script, address } of scripts) {
+      const on = up.find((x) => x.address.text === address);
+      if (!on || announced.has(address)) continue;
+      announced.add(address);
+      this.o.say(`address ${address} of ${script} announced again on ${on.interface} (${reason})`);
+      await announce({ address, interface: on.interface, count: 3, intervalMs: 200 }).catch((e: unknown) =>
+        this.o.say(`error announcing ${address} of ${script}: ${(e as Error).message}`),
       );
     }
   }

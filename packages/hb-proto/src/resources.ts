@@ -220,13 +220,29 @@ export class ResourceManager extends EventEmitter<ResourceEvents> {
   /** hb_standby [all|local|foreign|failback]: give resources to the other node. */
   standby(which: 'all' | 'local' | 'foreign' | 'failback' = 'all'): void {
     const set = which === 'failback' ? 'foreign' : which;
-    this.#run(() =>
+    this.#run(() => {
+      // What ask_for_resources would ignore on our side is not sent at all: the peer,
+      // which may be stable by then, would answer "other" and wait an hour (STANDBY_RSC)
+      // for a standby this node never began (seen: a failed start's hb_standby right
+      // after a hand-over). The caller asks again later.
+      const why = this.#standbyRefusal();
+      if (why) return void this.emit('warning', `standby request not sent: ${why}`);
       this.#send([
         [F.type, T.askResources],
         [F.resources, set],
         [F.comment, 'me'],
-      ]),
-    );
+      ]);
+    });
+  }
+
+  /** Why a standby asked here now would be ignored here (ask_for_resources), or undefined. */
+  #standbyRefusal(): string | undefined {
+    if (!this.#nice || this.#state === 'shutdown') return undefined; // the receive side says why
+    if (this.#standby !== 'not' || (this.#standbyUntil !== 0 && this.#now() < this.#standbyUntil))
+      return 'a standby is in progress';
+    if (!this.#otherStable) return 'the other side is in flux';
+    if (this.#state !== 'stable') return 'local resources in flux';
+    return undefined;
   }
 
   /** hb_takeover [all|local|foreign|failback]: ask the other node to give us resources. */

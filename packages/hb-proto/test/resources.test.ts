@@ -120,8 +120,13 @@ describe('standby and takeover', () => {
     sim.run(150);
     sim.rm('alpha').standby('all');
     sim.run(13_000);
-    expect(warnings.some((w) => /ignored/.test(w))).toBe(true);
+    // refused before it is sent: the peer is not left waiting for a standby that never began
+    expect(warnings.some((w) => /standby request not sent: the other side is in flux/.test(w))).toBe(true);
     expect(holds(sim)).toEqual(['local', 'local']);
+    // asked again once both are stable, it goes through
+    sim.rm('alpha').standby('all');
+    sim.run(30_000);
+    expect(holds(sim)).toEqual(['none', 'all']);
   });
 
   it('a clean shutdown hands everything over at once', () => {
