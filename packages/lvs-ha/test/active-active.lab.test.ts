@@ -6,17 +6,16 @@
 // withdraws within one check interval (read from the router's kernel);
 // `lvs-ha stop` withdraws before the table goes. The CLI is the built one
 // (dist/cli.js): build before running this file.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tsxLoader } from '@lvs-ha/lab';
 import { describeWithLab, guestPerFile } from '@lvs-ha/lab/vitest';
 import { beforeAll, expect, it, vi } from 'vitest';
 import { formatClusterStatus } from '../src/commands/control.js';
+import { builtCli } from './support/built-cli.js';
 
 vi.setConfig({ testTimeout: 300_000 });
 const sharedGuest = guestPerFile();
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 interface Run {
   flows: number;
@@ -55,8 +54,7 @@ interface Run {
 describeWithLab(['guest'], 'lvs-ha start, active/active (bgp.cf) behind a BIRD router (qemu guest)', () => {
   let run: Run;
   beforeAll(async () => {
-    if (!existsSync(cli))
-      throw new Error(`${cli} is missing: build first (pnpm turbo run build --filter=lvs-ha...)`);
+    builtCli(); // missing: thrown; older than the sources: said (the scenario runs it in the guest)
     const guest = await sharedGuest();
     const script = fileURLToPath(new URL('guest/active-active-scenario.ts', import.meta.url));
     const t0 = performance.now();

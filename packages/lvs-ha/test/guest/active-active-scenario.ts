@@ -18,11 +18,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type BackgroundProcess, hostRunner, Netns, veth } from '@lvs-ha/lab';
 import { routerLab, waitNextHops } from '../../../bird/test/support/routing.js';
+import { BUILT_CLI } from '../support/built-cli.js';
 
 const VIP = '203.0.113.60';
 const FLOWS = 30;
 const CHECK_INTERVAL_S = 2;
-const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const cli = BUILT_CLI;
 const flowClient = fileURLToPath(new URL('../../../bird/test/guest/flow-client.mjs', import.meta.url));
 const t00 = performance.now();
 /** Progress on stderr, and to $AA_LOG (a file of the share directory the host can follow) when set. */
