@@ -18,7 +18,13 @@
 import { execFile } from 'node:child_process';
 import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Director, type DirectorIpvs, describeOperation, serviceKeyOfVirtual } from '@lvs-ha/director';
+import {
+  Director,
+  type DirectorIpvs,
+  describeOperation,
+  describeSysctlChange,
+  serviceKeyOfVirtual,
+} from '@lvs-ha/director';
 import {
   type HaResource,
   type HaResourceGroup,
@@ -440,6 +446,7 @@ export class ResourceRunner {
     }
     const ipvs = await this.o.openIpvs();
     const director = new Director({ ipvs });
+    director.on('sysctl', (c) => this.o.say(describeSysctlChange(c)));
     director.on('transition', (t) =>
       this.o.say(
         `${t.virtual} real ${t.real.address}:${t.real.port} ${t.up ? 'up' : `down (${t.result.reason})`}`,

@@ -6,6 +6,7 @@
 // and tried again; nothing already in the table is dropped because of it.
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { LdResolvedConfig } from '@lvs-ha/ha-config';
 import {
   describeDestination,
@@ -44,6 +45,52 @@ export interface DirectorOptions {
   applySpacing?: number;
   /** Runs ldirectord's fallbackcommand (default: `/bin/sh -c`). */
   runCommand?: (command: string) => void;
+  /**
+   * Reads and writes the IPVS sysctls start() sets (default /proc/sys of this
+   * network namespace); false leaves them alone. See CONNECTION_SYSCTLS.
+   */
+  sysctl?: DirectorSysctl | false;
+}
+
+/** A sysctl by its dotted name. */
+export interface DirectorSysctl {
+  get(name: string): Promise<string>;
+  set(name: string, value: string): Promise<void>;
+}
+
+/**
+ * Set by start() (unless `sysctl: false`): `expire_nodest_conn` 1. Without
+ * it the kernel keeps a connection entry on a real server that left the
+ * table or was drained to weight 0, and a client's new connection whose
+ * port matches an old entry (FIN_WAIT, two minutes in direct routing) goes
+ * to that server (refused once it is stopped: 2 of 2,275 requests after
+ * `lvs-ha drain --wait` in a CI run), or its packets are dropped until the
+ * entry expires (a request that waits out its timeout). With it the entry
+ * is expired and the connection scheduled anew (ip_vs_in: a SYN on an
+ * entry whose server has weight 0 is rescheduled).
+ */
+export const CONNECTION_SYSCTLS: readonly [name: string, value: string][] = [
+  ['net.ipv4.vs.expire_nodest_conn', '1'],
+];
+
+const procSysctl: DirectorSysctl = {
+  get: async (name) => (await readFile(`/proc/sys/${name.replace(/\./g, '/')}`, 'utf8')).trim(),
+  set: (name, value) => writeFile(`/proc/sys/${name.replace(/\./g, '/')}`, `${value}\n`),
+};
+
+/** The log line of a DirectorSysctlChange. */
+export function describeSysctlChange(c: DirectorSysctlChange): string {
+  return c.error === undefined
+    ? `sysctl ${c.name} ${c.was} -> ${c.value} (connections on a drained or removed real server are scheduled anew)`
+    : `warning sysctl ${c.name} not set to ${c.value}: ${c.error}`;
+}
+
+/** A sysctl start() changed (was → value), or could not (error). */
+export interface DirectorSysctlChange {
+  name: string;
+  value: string;
+  was?: string;
+  error?: string;
 }
 
 /** IPVS_READ/IPVS_APPLY the kernel's table; NOT_STARTED before start(); NO_SUCH_REAL a selector that names no real server of the file; BAD_WEIGHT a weight out of range. */
@@ -128,6 +175,7 @@ export interface DrainResult {
 }
 
 type Events = {
+  sysctl: [DirectorSysctlChange];
   transition: [DirectorTransition];
   applied: [Applied];
   fallback: [DirectorFallback];
@@ -188,6 +236,7 @@ export class Director extends EventEmitter<Events> {
         });
       if (!this.warming) this.schedule();
     });
+    await this.setSysctls();
     const wait = startOptions.firstRoundMs ?? 0;
     if (wait > 0) {
       this.warming = true;
@@ -198,6 +247,22 @@ export class Director extends EventEmitter<Events> {
       this.warming = false;
     }
     return this.applyNow();
+  }
+
+  /** CONNECTION_SYSCTLS, each said when it changed or could not be set (then the Director goes on without it). */
+  private async setSysctls(): Promise<void> {
+    const sysctl = this.o.sysctl === undefined ? procSysctl : this.o.sysctl;
+    if (!sysctl) return;
+    for (const [name, value] of CONNECTION_SYSCTLS) {
+      try {
+        const was = await sysctl.get(name);
+        if (was === value) continue;
+        await sysctl.set(name, value);
+        this.emit('sysctl', { name, value, was });
+      } catch (e) {
+        this.emit('sysctl', { name, value, error: (e as Error).message });
+      }
+    }
   }
 
   /** A changed ldirectord.cf: unchanged real servers keep their state; virtual services no longer named are removed. */

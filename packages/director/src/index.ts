@@ -6,14 +6,19 @@ export {
 } from './active-active.js';
 export {
   type Applied,
+  CONNECTION_SYSCTLS,
   Director,
   DirectorError,
   type DirectorErrorCode,
   type DirectorFallback,
   type DirectorIpvs,
   type DirectorOptions,
+  type DirectorSysctl,
+  type DirectorSysctlChange,
   type DirectorTransition,
+  DRAIN_SETTLE_MS,
   type DrainResult,
+  describeSysctlChange,
   type RealServerReport,
   type VirtualReport,
 } from './director.js';

@@ -11,7 +11,9 @@ import {
   Director,
   type DirectorError,
   type DirectorFallback,
+  type DirectorSysctlChange,
   type DirectorTransition,
+  describeSysctlChange,
 } from '../src/index.js';
 
 const resolve = (text: string) => resolveLdirectordDefaults(parseLdirectordCfStrict(text));
@@ -47,7 +49,18 @@ describe('Director', () => {
 
   async function setup(text: string, kernel = new FakeKernel()) {
     const ipvs = await Ipvs.open({ transport: kernel });
-    const director = new Director({ ipvs, retryMs: 200 });
+    const sysctls = new Map([['net.ipv4.vs.expire_nodest_conn', '0']]);
+    const sysctl = {
+      get: async (n: string) => {
+        const v = sysctls.get(n);
+        if (v === undefined) throw new Error(`ENOENT: /proc/sys/${n}`);
+        return v;
+      },
+      set: async (n: string, v: string) => void sysctls.set(n, v),
+    };
+    const director = new Director({ ipvs, retryMs: 200, sysctl });
+    const sysctlChanges: DirectorSysctlChange[] = [];
+    director.on('sysctl', (c) => sysctlChanges.push(c));
     const applied: Applied[] = [];
     const errors: DirectorError[] = [];
     const transitions: DirectorTransition[] = [];
@@ -62,7 +75,17 @@ describe('Director', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     };
-    return { ipvs, director, applied, errors, transitions, until, config: resolve(text) };
+    return {
+      ipvs,
+      director,
+      applied,
+      errors,
+      transitions,
+      until,
+      config: resolve(text),
+      sysctls,
+      sysctlChanges,
+    };
   }
 
   it('keeps the table to the checks: both up, one down (removed), all down (fallback), back up', async () => {
@@ -139,6 +162,43 @@ describe('Director', () => {
     Object.assign(entry() ?? {}, { activeConns: 2 });
     const late = await director.drain({ real }, { waitMs: 300, pollMs: 50, settleMs: 500 });
     expect(late).toMatchObject({ drained: false, reals: [{ real, activeConns: 2 }] });
+  });
+
+  it('start sets expire_nodest_conn to 1 and says so (a new connection is not sent to a drained or removed real server by an old entry)', async () => {
+    const [a, b] = [await listen(), await listen()];
+    cleanup.push(
+      () => closed(a),
+      () => closed(b),
+    );
+    const { director, config, sysctls, sysctlChanges } = await setup(cf(a.port, b.port));
+    cleanup.push(async () => {
+      await director.stop();
+    });
+    await director.start(config);
+    expect(sysctls.get('net.ipv4.vs.expire_nodest_conn')).toBe('1');
+    expect(sysctlChanges).toEqual([{ name: 'net.ipv4.vs.expire_nodest_conn', value: '1', was: '0' }]);
+    expect(describeSysctlChange(sysctlChanges[0] as DirectorSysctlChange)).toMatch(
+      /^sysctl net\.ipv4\.vs\.expire_nodest_conn 0 -> 1 /,
+    );
+  });
+
+  it('a sysctl that cannot be read is a warning, and the Director starts', async () => {
+    const [a, b] = [await listen(), await listen()];
+    cleanup.push(
+      () => closed(a),
+      () => closed(b),
+    );
+    const { director, config, sysctls, sysctlChanges, ipvs, until } = await setup(cf(a.port, b.port));
+    cleanup.push(async () => {
+      await director.stop();
+    });
+    sysctls.clear();
+    await director.start(config);
+    expect(sysctlChanges).toEqual([
+      { name: 'net.ipv4.vs.expire_nodest_conn', value: '1', error: expect.stringMatching(/ENOENT/) },
+    ]);
+    expect(describeSysctlChange(sysctlChanges[0] as DirectorSysctlChange)).toMatch(/^warning sysctl /);
+    await until(async () => dests(await ipvs.getTable())?.length === 2);
   });
 
   it('firstRoundMs: the first table waits for the first checks, so no fallback while real servers are up', async () => {

@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ConfigCallback } from '@lvs-ha/cluster';
-import { Director, describeOperation } from '@lvs-ha/director';
+import { Director, describeOperation, describeSysctlChange } from '@lvs-ha/director';
 import { loadLdirectordCf } from '@lvs-ha/ha-config';
 import { describeDestination, Ipvs } from '@lvs-ha/ipvs';
 import type { CliCommand, CliIo } from '../cli-main.js';
@@ -69,6 +69,7 @@ export const directorCommand: CliCommand = {
     // from here every line also goes where ldirectord.cf's logfile says (a path or a syslog facility)
     const logfile = config.global.logfile.explicit ? config.global.logfile.value : undefined;
     io = teeIo(io, directorLogger(file, logfile, io));
+    director.on('sysctl', (c) => io.stdout(`${describeSysctlChange(c)}\n`));
     director.on('fallback', (f) =>
       io.stdout(
         `${f.virtual} fallback ${f.server} ${f.on ? 'on (no real server up)' : 'off (a real server is up)'}\n`,
