@@ -5,36 +5,20 @@
 // timers). vitest.shared.ts picks a lane's files from LVS_HA_TEST_LANE. The
 // guest lane runs niced, so the host lane's timing (deadtimes, check
 // intervals) gets the CPU first; the guest's own tests allow for TCG anyway.
-// The guest files of LATE_GUEST run in the host lane once its own files are
-// done (the guest lane alone would end ten minutes after the host lane:
-// this way the two end together).
 // Builds must be done first (the lanes run turbo with --only: two turbo runs
 // must not rebuild the same dist directories at once).
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
-/** The packages whose guest files run at the end of the host lane. */
-const LATE_GUEST = ['@lvs-ha/ipvs', '@lvs-ha/bird'];
-const NICE = ['nice', '-n', '5'];
-
-/** Each lane: its steps, one after the other (the files of a LVS_HA_TEST_LANE, of some packages). */
 const lanes = [
-  {
-    name: 'guest',
-    steps: [{ files: 'guest', nice: NICE, filters: LATE_GUEST.map((p) => `--filter=!${p}`) }],
-  },
-  {
-    name: 'host',
-    steps: [
-      { files: 'host', nice: [], filters: [] },
-      { files: 'guest', nice: NICE, filters: LATE_GUEST.map((p) => `--filter=${p}`) },
-    ],
-  },
+  { name: 'guest', nice: ['nice', '-n', '5'] },
+  { name: 'host', nice: [] },
 ];
 
-function step(lane, s) {
+function run(lane) {
+  const t0 = Date.now();
   const argv = [
-    ...s.nice,
+    ...lane.nice,
     'pnpm',
     'exec',
     'turbo',
@@ -43,10 +27,9 @@ function step(lane, s) {
     '--only',
     '--concurrency=1',
     '--continue',
-    ...s.filters,
   ];
   const child = spawn(argv[0], argv.slice(1), {
-    env: { ...process.env, LVS_HA_TEST_LANE: s.files },
+    env: { ...process.env, LVS_HA_TEST_LANE: lane.name },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   for (const [stream, out] of [
@@ -54,23 +37,13 @@ function step(lane, s) {
     [child.stderr, process.stderr],
   ])
     createInterface({ input: stream }).on('line', (l) => out.write(`[${lane.name}] ${l}\n`));
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve(signal ?? code)));
-}
-
-async function run(lane) {
-  const t0 = Date.now();
-  let ok = true;
-  for (const s of lane.steps) {
-    const end = await step(lane, s);
-    if (end !== 0) ok = false;
-    process.stdout.write(
-      `[${lane.name}] ${s.files} files${s.filters.length ? ` (${s.filters.join(' ')})` : ''} ended: ${typeof end === 'string' ? end : `exit ${end}`} after ${Math.round((Date.now() - t0) / 1000)} s\n`,
-    );
-  }
-  process.stdout.write(
-    `[${lane.name}] lane ended: ${ok ? 'ok' : 'failed'} after ${Math.round((Date.now() - t0) / 1000)} s\n`,
+  return new Promise((resolve) =>
+    child.on('close', (code, signal) => {
+      const s = Math.round((Date.now() - t0) / 1000);
+      process.stdout.write(`[${lane.name}] lane ended: ${signal ?? `exit ${code}`} after ${s} s\n`);
+      resolve(code === 0);
+    }),
   );
-  return ok;
 }
 
 const results = await Promise.all(lanes.map(run));
