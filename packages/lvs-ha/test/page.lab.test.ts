@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ApacheServer, type BackgroundProcess, Lab, labLdirectordCf, seedTopology } from '@lvs-ha/lab';
 import { describeWithLab, guestPerFile } from '@lvs-ha/lab/vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BUILT_CLI, builtCli } from './support/built-cli.js';
 import { chromiumMissing } from './support/chromium.js';
 
@@ -28,6 +28,8 @@ const TOKEN = 'lab-page-token-0c41e2';
 /** labLdirectordCf(): checkinterval 1 */
 const CHECK_INTERVAL_MS = 1000;
 const sharedGuest = guestPerFile();
+// Chromium in the guest: a first page load and each driver round trip take seconds under TCG
+vi.setConfig({ testTimeout: 120_000 });
 
 const missing = chromiumMissing();
 const NAME = 'the status page in Chromium against the lvs-ha pair (qemu guest, real IPVS)';
