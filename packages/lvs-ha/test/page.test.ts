@@ -172,8 +172,19 @@ describe.skipIf(missing !== undefined)(
         'Directors running here',
       ]);
       const self = await page.locator('#this-node dd').allTextContents();
-      expect(self[0]).toMatch(/^load1: active since .+ \(6\d s ago\)$/);
-      expect(self[1]).toMatch(/^local \(stable\) since .+ \(5\d s ago\)$/);
+      // how long ago the reading's since was, as the page reads it (the state was made before
+      // Chromium started, which takes from seconds to a minute on a loaded machine)
+      const agoS = (iso: string | undefined) => (Date.now() - Date.parse(iso ?? '')) / 1000;
+      const shownAgo = (text: string | undefined, re: RegExp) => Number(re.exec(text ?? '')?.[1]);
+      const nodeAgo = shownAgo(self[0], /^load1: active since .+ \((\d+) s ago\)$/);
+      const holdingAgo = shownAgo(self[1], /^local \(stable\) since .+ \((\d+) s ago\)$/);
+      expect(nodeAgo, self[0]).toBeGreaterThanOrEqual(agoS(state.status.nodeStatusSince) - 5);
+      expect(nodeAgo, self[0]).toBeLessThanOrEqual(agoS(state.status.nodeStatusSince) + 1);
+      expect(holdingAgo, self[1]).toBeGreaterThanOrEqual(agoS(state.status.holdingSince) - 5);
+      expect(holdingAgo, self[1]).toBeLessThanOrEqual(agoS(state.status.holdingSince) + 1);
+      // ten seconds apart, as the reading says
+      expect(nodeAgo - holdingAgo).toBeGreaterThanOrEqual(9);
+      expect(nodeAgo - holdingAgo).toBeLessThanOrEqual(11);
       expect(self.slice(2)).toEqual(['192.0.2.50', '/etc/ha.d/ldirectord.cf']);
       const peer = page.locator('#peers tbody tr');
       expect(await peer.count()).toBe(1);
