@@ -193,9 +193,16 @@ suite(NAME, () => {
       kill: ['kill', '-TERM', String(apache.rs1?.pid)],
       real: '192.0.2.21:80',
       timeoutMs: 60_000,
-    })) as { killMs: number; pageMs: number; kernelMs: number; table: string; cells: string[] };
+    })) as {
+      killMs: number;
+      pageMs: number;
+      tableOnPageMs: number;
+      kernelMs: number;
+      table: string;
+      cells: string[];
+    };
     process.stderr.write(
-      `[page, guest] rs1's Apache stopped: gone from ipvsadm -Ln after ${r.kernelMs} ms, down on the page after ${r.pageMs} ms (kill took ${r.killMs} ms)\n`,
+      `[page, guest] rs1's Apache stopped: gone from ipvsadm -Ln after ${r.kernelMs} ms, down on the page after ${r.pageMs} ms, out of the table on the page after ${r.tableOnPageMs} ms (kill took ${r.killMs} ms)\n`,
     );
     expect(r.table).not.toContain('192.0.2.21:80');
     expect(r.table).toMatch(/-> 192\.0\.2\.22:80 +Route +5 /);

@@ -88,7 +88,18 @@ const ops = {
         .then(() => Date.now() - from),
       kernelUntil((t) => !t.includes(`-> ${c.real} `), from, c.timeoutMs),
     ]);
-    return { killMs, pageMs: shown, kernelMs: kernel.ms, table: kernel.table, cells: await cells(c.real) };
+    // health down comes first (the check's result), the table's change a moment later (the
+    // Director's apply): the row is read once the page also shows it out of the table
+    await row(c.real).locator('td', { hasText: 'not in the table' }).waitFor({ timeout: c.timeoutMs });
+    const tableOnPageMs = Date.now() - from;
+    return {
+      killMs,
+      pageMs: shown,
+      tableOnPageMs,
+      kernelMs: kernel.ms,
+      table: kernel.table,
+      cells: await cells(c.real),
+    };
   },
   /** Types the token, clicks the real server's Drain button; times the page's weight 0 and the kernel's. */
   async drain(c) {
