@@ -301,33 +301,52 @@ function resolveVirtual(v: LdVirtual, global: LdResolvedGlobal, host: string): L
   const receive = set(s.receive) ?? dflt('');
   const vportStr = a.kind === 'address' ? a.port : '0';
   const reals: LdResolvedReal[] = [];
+  // What a real server does not set itself is one object per virtual, shared
+  // by its reals (10,000 reals would otherwise hold 50,000 copies of it).
+  const derived = (g: LdResolved<string>): LdResolved<string> =>
+    g.source === 'explicit' ? { value: g.value, source: 'derived', explicit: false } : inherit(g);
+  const shared = {
+    weight: dflt(1),
+    request: derived(request),
+    receive: derived(receive),
+    threshold: dflt(0),
+  };
   for (const r of v.reals) {
     const addrs = r.addresses.length > 0 ? r.addresses : [r.host];
+    const perReal = r.request !== undefined && r.receive !== undefined;
+    const own = {
+      weight:
+        r.weight !== undefined
+          ? ({ value: r.weight, source: 'explicit', explicit: true } as const)
+          : shared.weight,
+      request: perReal
+        ? ({ value: r.request as string, source: 'explicit', explicit: true } as const)
+        : shared.request,
+      receive: perReal
+        ? ({ value: r.receive as string, source: 'explicit', explicit: true } as const)
+        : shared.receive,
+      lowerThreshold:
+        r.lowerThreshold !== undefined
+          ? ({ value: r.lowerThreshold, source: 'explicit', explicit: true } as const)
+          : shared.threshold,
+      upperThreshold:
+        r.upperThreshold !== undefined
+          ? ({ value: r.upperThreshold, source: 'explicit', explicit: true } as const)
+          : shared.threshold,
+    };
     for (const address of addrs) {
-      const perReal = r.request !== undefined && r.receive !== undefined;
+      // every field in one literal: one hidden class, no properties added later
       const rr: LdResolvedReal = {
         address,
         port: r.port ?? vportStr,
         forward: r.forward,
-        weight: r.weight !== undefined ? { value: r.weight, source: 'explicit', explicit: true } : dflt(1),
-        request: perReal
-          ? { value: r.request as string, source: 'explicit', explicit: true }
-          : inherit(request),
-        receive: perReal
-          ? { value: r.receive as string, source: 'explicit', explicit: true }
-          : inherit(receive),
-        lowerThreshold:
-          r.lowerThreshold !== undefined
-            ? { value: r.lowerThreshold, source: 'explicit', explicit: true }
-            : dflt(0),
-        upperThreshold:
-          r.upperThreshold !== undefined
-            ? { value: r.upperThreshold, source: 'explicit', explicit: true }
-            : dflt(0),
+        weight: own.weight,
+        request: own.request,
+        receive: own.receive,
+        lowerThreshold: own.lowerThreshold,
+        upperThreshold: own.upperThreshold,
+        line: r.line,
       };
-      if (request.source === 'explicit' && !perReal) rr.request.source = 'derived';
-      if (receive.source === 'explicit' && !perReal) rr.receive.source = 'derived';
-      if (r.line !== undefined) rr.line = r.line;
       reals.push(rr);
     }
   }

@@ -138,8 +138,8 @@ export function monitorFromLdirectord(
         spec,
         interval: v.checkinterval.value,
         fall: v.failurecount.value,
+        line: r.line, // in the literal: a property added later costs every server a property array
       };
-      if (r.line !== undefined) s.line = r.line;
       servers.push(s);
     }
   }

@@ -112,7 +112,8 @@ interface Entry {
   timer?: unknown;
   running: boolean;
   removed: boolean;
-  abort: AbortController;
+  /** Made for the first check that takes a signal (not the Connector's connect checks). */
+  abort: AbortController | undefined;
   /** ldirectord's num_connects for numeric checktypes: negotiate when it reaches N. */
   connects: number;
   /** performance.now() when the last check started: the period runs from there. */
@@ -202,16 +203,22 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
           failures: 0,
           rounds: 0,
           checks: { results: {}, buckets: CHECK_DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 },
+          last: undefined,
         },
+        // Every field set here, even when undefined: one hidden class and no
+        // property array per server (each field added later costs 10,000 of them).
+        timer: undefined,
         running: false,
         removed: false,
-        abort: new AbortController(),
+        abort: undefined,
         connects: Number.POSITIVE_INFINITY,
         startedAt: 0,
+        handle: undefined,
         wake: () => {
           e.timer = undefined;
           this.enqueue(e);
         },
+        plans: undefined,
       };
       this.entries.set(s.id, e);
       this.enqueue(e);
@@ -246,7 +253,7 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
 
   private drop(e: Entry): void {
     e.removed = true;
-    e.abort.abort();
+    e.abort?.abort();
     if (e.handle !== undefined) {
       const c = connector();
       if (typeof c !== 'string') c.cancel(e.handle);
@@ -298,7 +305,7 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
     const external = made.checktype === 'external';
     const target =
       !external && s.checkport !== undefined ? { host: e.cfg.target.host, port: s.checkport } : e.cfg.target;
-    return { spec: made, target, negotiate: made.checktype === 'negotiate' };
+    return { spec: made, target, negotiate: made.checktype === 'negotiate', peer: undefined };
   }
 
   private buildSpec(e: Entry): CheckSpec {
@@ -379,6 +386,7 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
     }
     let check: Promise<CheckResult>;
     try {
+      e.abort ??= new AbortController();
       check = this.o.check(p.spec, p.target, e.state.rounds, e.abort.signal);
     } catch (err) {
       check = Promise.resolve({ ok: false, reason: 'error', detail: String(err), durationMs: 0 });
