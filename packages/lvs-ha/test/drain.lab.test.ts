@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { type BackgroundProcess, Lab, labLdirectordCf, seedTopology } from '@lvs-ha/lab';
 import { describeWithLab, guestPerFile } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { BUILT_CLI, builtCli } from './support/built-cli.js';
+import { BUILT_CLI, builtCli, startArgv } from './support/built-cli.js';
 import { sample } from './support/prom.js';
 
 const cli = BUILT_CLI;
@@ -134,17 +134,7 @@ describeWithLab(['guest'], 'drain, runtime weights and metrics against the kerne
     writeFileSync(join(dir, 'haresources'), `load1 ${VIP}/32/eth0 ldirectord::ldirectord.cf\n`);
     writeFileSync(join(dir, 'ldirectord.cf'), labLdirectordCf());
     await Promise.all([startServer('rs1'), startServer('rs2')]);
-    node = await load1().ns.start([
-      'node',
-      cli,
-      'start',
-      '--config-dir',
-      dir,
-      '--node',
-      'load1',
-      '--control',
-      sock,
-    ]);
+    node = await load1().ns.start(startArgv(dir, 'load1', sock));
     // initdead, then the group: both real servers in at weight 5
     await until('load1 holds the table', (t) => t[RS1]?.[0] === 5 && t[RS2]?.[0] === 5, 180_000);
   }, 400_000);

@@ -23,9 +23,8 @@ import { join } from 'node:path';
 import { type BackgroundProcess, Lab, labLdirectordCf, seedTopology } from '@lvs-ha/lab';
 import { describeWithLab, guestPerFile } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { BUILT_CLI, builtCli } from './support/built-cli.js';
+import { builtCli, startArgv } from './support/built-cli.js';
 
-const cli = BUILT_CLI;
 const VIP = seedTopology.vip;
 const TABLE = `-A -t ${VIP}:80 -s wrr\n-a -t ${VIP}:80 -r 192.0.2.21:80 -g -w 5\n-a -t ${VIP}:80 -r 192.0.2.22:80 -g -w 5\n`;
 const HA_CF =
@@ -54,17 +53,7 @@ describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest
   const start = async (name: string) => {
     nodes[name] = await lab
       .host(name)
-      .ns.start([
-        'node',
-        cli,
-        'start',
-        '--config-dir',
-        join(dir, name),
-        '--node',
-        name,
-        '--control',
-        `/tmp/lvs-ha-faults-${process.pid}-${name}.sock`,
-      ]);
+      .ns.start(startArgv(join(dir, name), name, `/tmp/lvs-ha-faults-${process.pid}-${name}.sock`));
   };
   /** What a director holds, read from its namespace. */
   const holds = async (name: string) => {

@@ -14,10 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { type ApacheServer, type BackgroundProcess, Lab, labLdirectordCf, seedTopology } from '@lvs-ha/lab';
 import { describeWithLab, guestPerFile } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BUILT_CLI, builtCli } from './support/built-cli.js';
+import { builtCli, startArgv } from './support/built-cli.js';
 import { chromiumMissing } from './support/chromium.js';
 
-const cli = BUILT_CLI;
 const driverScript = fileURLToPath(new URL('support/page-driver.mjs', import.meta.url));
 const VIP = seedTopology.vip;
 const SERVICE = `${VIP}:80/tcp`;
@@ -109,22 +108,18 @@ suite(NAME, () => {
     for (const name of ['load1', 'load2'])
       nodes[name] = await lab
         .host(name)
-        .ns.start([
-          'node',
-          cli,
-          'start',
-          '--config-dir',
-          join(dir, name),
-          '--node',
-          name,
-          '--control',
-          `/tmp/lvs-ha-page-${process.pid}-${name}.sock`,
-          '--listen',
-          '127.0.0.1:9110',
-          '--allow-writes',
-          '--token-file',
-          join(dir, 'token'),
-        ]);
+        .ns.start(
+          startArgv(
+            join(dir, name),
+            name,
+            `/tmp/lvs-ha-page-${process.pid}-${name}.sock`,
+            '--listen',
+            '127.0.0.1:9110',
+            '--allow-writes',
+            '--token-file',
+            join(dir, 'token'),
+          ),
+        );
     const pairMs = await until(
       'load1 holds the VIP and the seed table, load2 nothing',
       async () =>

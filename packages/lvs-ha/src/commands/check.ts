@@ -436,6 +436,20 @@ async function checkDir(
   return print(io, values.quiet, dir, describe(cfg), problems);
 }
 
+/** What check says of an ldirectord.cf read without ha.cf (a `director` user's, an active/active director's). */
+function addLoneLdirectord(
+  file: string,
+  parsed: LdirectordConfig,
+  problems: ConfigError[],
+  lines: string[],
+): void {
+  const logProblems: string[] = [];
+  const targets = ldirectordLogTargets(parsed.settings.logfile?.value, logProblems);
+  const plan: LogPlan = { heartbeat: [], ldirectord: targets, ldirectordConfig: '', problems: logProblems };
+  problems.push(...notActedOnLdirectord(file, parsed), ...loggingProblems(file, parsed, plan));
+  lines.push(...describeLdirectord(file, parsed), describeLogging(plan, true));
+}
+
 async function checkLdirectord(
   name: string,
   values: { json?: boolean; quiet?: boolean },
@@ -445,13 +459,7 @@ async function checkLdirectord(
   const ld = await loadLdirectordCf(name, { configDir: process.cwd() });
   const problems = [...ld.problems];
   const lines: string[] = [];
-  if (ld.parsed) {
-    const logProblems: string[] = [];
-    const targets = ldirectordLogTargets(ld.parsed.settings.logfile?.value, logProblems);
-    const plan: LogPlan = { heartbeat: [], ldirectord: targets, ldirectordConfig: '', problems: logProblems };
-    problems.push(...notActedOnLdirectord(ld.file, ld.parsed), ...loggingProblems(ld.file, ld.parsed, plan));
-    lines.push(...describeLdirectord(ld.file, ld.parsed), describeLogging(plan, true));
-  }
+  if (ld.parsed) addLoneLdirectord(ld.file, ld.parsed, problems, lines);
   if (values.json) {
     const out = {
       ldirectord: { file: ld.file, ...(ld.parsed && { value: redactLdirectord(ld.parsed) }) },
@@ -481,13 +489,7 @@ async function checkActive(
       `${a.bgpFile}: announces ${b.vips.join(', ')} while a real server of theirs is up (mh with mh-fallback,mh-port, failed real servers quiesced, sloppy_tcp/sloppy_sctp on, VIPs on lo with ARP suppressed)`,
     );
   }
-  if (ld.parsed) {
-    const logProblems: string[] = [];
-    const targets = ldirectordLogTargets(ld.parsed.settings.logfile?.value, logProblems);
-    const plan: LogPlan = { heartbeat: [], ldirectord: targets, ldirectordConfig: '', problems: logProblems };
-    problems.push(...notActedOnLdirectord(ld.file, ld.parsed), ...loggingProblems(ld.file, ld.parsed, plan));
-    lines.push(...describeLdirectord(ld.file, ld.parsed), describeLogging(plan, true));
-  }
+  if (ld.parsed) addLoneLdirectord(ld.file, ld.parsed, problems, lines);
   if (values.json) {
     const bgp = a.bgp && {
       ...a.bgp,

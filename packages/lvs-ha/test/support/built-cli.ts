@@ -33,3 +33,19 @@ export function builtCli(): string {
     );
   return BUILT_CLI;
 }
+
+/** `lvs-ha start` of the built CLI as the guest tests run it: a node's config dir and control socket, then `extra`. */
+export function startArgv(configDir: string, node: string, control: string, ...extra: string[]): string[] {
+  return [
+    'node',
+    BUILT_CLI,
+    'start',
+    '--config-dir',
+    configDir,
+    '--node',
+    node,
+    '--control',
+    control,
+    ...extra,
+  ];
+}
