@@ -16,7 +16,13 @@ import {
   serviceId,
   type TableService,
 } from '@lvs-ha/ipvs';
-import { Monitor, type MonitorOptions, monitorFromLdirectord, type Transition } from '@lvs-ha/probes';
+import {
+  type LdirectordServer,
+  Monitor,
+  type MonitorOptions,
+  monitorFromLdirectord,
+  type Transition,
+} from '@lvs-ha/probes';
 import {
   directorTable,
   overrideKey,
@@ -186,7 +192,8 @@ type Events = {
 export class Director extends EventEmitter<Events> {
   private config: LdResolvedConfig | undefined;
   private monitor: Monitor | undefined;
-  private readonly byId = new Map<string, { virtual: string; address: string; port: number }>();
+  /** The Monitor's servers by id (the Monitor holds the same objects: no copy per real server). */
+  private readonly byId = new Map<string, LdirectordServer>();
   /** Virtual services this Director answers for: every one the file names now, and those it named before a reload. */
   /** serviceId() of each virtual service the file names. */
   private owned = new Set<string>();
@@ -232,7 +239,7 @@ export class Director extends EventEmitter<Events> {
         this.emit('transition', {
           ...t,
           virtual: where.virtual,
-          real: { address: where.address, port: where.port },
+          real: { address: where.target.host, port: where.target.port },
         });
       if (!this.warming) this.schedule();
     });
@@ -481,8 +488,7 @@ export class Director extends EventEmitter<Events> {
   private index(config: LdResolvedConfig) {
     const m = monitorFromLdirectord(config);
     this.byId.clear();
-    for (const s of m.servers)
-      this.byId.set(s.id, { virtual: s.virtual, address: s.target.host, port: s.target.port });
+    for (const s of m.servers) this.byId.set(s.id, s);
     return m;
   }
 

@@ -65,6 +65,16 @@ const HANDLE_SEQ = 2 ** 22;
 const RAW_RCVBUF = 4 << 20;
 /** Where the address is in a sockaddr_in (4) and a sockaddr_in6 (6). */
 const ADDR_OFFSET = { 4: 4, 6: 8 } as const;
+/** Peers' sockaddrs per shared buffer. */
+const SA_CHUNK = 28 * 1024;
+
+/** Copies the peer's sockaddr into `to` (28 bytes at least); returns its length. */
+function copySockaddr(peer: Peer, to: Uint8Array): number {
+  const c = peer.saChunk;
+  const at = peer.saAt;
+  for (let i = 0; i < peer.saLen; i++) to[i] = c[at + i] as number;
+  return peer.saLen;
+}
 
 export type ConnectDone = (r: CheckResult) => void;
 
@@ -87,11 +97,16 @@ export interface Peer {
   port: number;
   family: 4 | 6;
   /**
-   * sockaddr_in/sockaddr_in6 with the port, for connect(); the address bytes
-   * are at ADDR_OFFSET[family]. The only buffer a peer has: at 10,000 real
-   * servers each more view or copy of it was a megabyte.
+   * sockaddr_in/sockaddr_in6 with the port, for connect(): `saLen` bytes at
+   * `saAt` in `saChunk`, a buffer shared by many peers (copied into a
+   * scratch buffer for each call, see copySockaddr). The address bytes are
+   * at ADDR_OFFSET[family] in it. A buffer of its own per peer was 200 bytes
+   * (a typed array, its ArrayBuffer and backing store): 2 MB at 10,000
+   * real servers.
    */
-  sa: Uint8Array;
+  saChunk: Uint8Array;
+  saAt: number;
+  saLen: 16 | 28;
   /** IPv4: the source address the route gives, its pseudo-header sum, and when it was asked. */
   pseudoSum: number;
   sourceAt: number;
@@ -265,10 +280,10 @@ class HalfOpen {
     }
     // The peer's sockaddr with port 0: a raw socket for IPv6 refuses any other.
     const to = this.to;
-    to.set(peer.sa);
+    const len = copySockaddr(peer, to);
     to[2] = 0;
     to[3] = 0;
-    return this.c.sendto(this.fd, this.syn, 24, 0, to, peer.sa.length) >= 0;
+    return this.c.sendto(this.fd, this.syn, 24, 0, to, len) >= 0;
   }
 
   /** Replies waiting on the socket: `(slot, ok)` for each SYN-ACK or RST that answers a SYN in flight. */
@@ -298,8 +313,8 @@ class HalfOpen {
       if (!peer || this.isns[slot] !== isn || (flags & 0x10) === 0) continue; // not an answer to our SYN
       if ((((b[tcp] as number) << 8) | (b[tcp + 1] as number)) !== peer.port) continue;
       let same = true;
-      const off = ADDR_OFFSET[this.family];
-      for (let i = 0; i < src.length; i++) if (src[i] !== peer.sa[off + i]) same = false;
+      const off = peer.saAt + ADDR_OFFSET[this.family];
+      for (let i = 0; i < src.length; i++) if (src[i] !== peer.saChunk[off + i]) same = false;
       if (!same) continue;
       if (flags & 0x04) answer(slot, false);
       else if (flags & 0x02) answer(slot, true);
@@ -324,6 +339,12 @@ export class Connector {
   private readonly deadlines = new Map<number, DueQueue>();
   private readonly retransmits = SYN_RETRANSMIT_MS.map((ms) => new DueQueue(ms));
   private readonly peers = new Map<string, Peer | null>();
+  /** The chunk new peers' sockaddrs go to, and how much of it is taken. */
+  private saChunk = new Uint8Array(SA_CHUNK);
+  private saUsed = 0;
+  /** Scratch sockaddr for connect() (see copySockaddr) and its address field per family, for inet_pton. */
+  private readonly sa = new Uint8Array(28);
+  private readonly saAddr = { 4: this.sa.subarray(4, 8), 6: this.sa.subarray(8, 24) } as const;
   private readonly finished: [(r: never) => void, CheckResult | ExchangeResult][] = [];
   private readonly readBuf = new Uint8Array(65536);
   private readonly halfOpen: (HalfOpen | string | undefined)[] = [];
@@ -353,23 +374,31 @@ export class Connector {
     p = null;
     const v6 = host.includes(':');
     if (!host.includes('%')) {
-      const sa = new Uint8Array(v6 ? 28 : 16);
+      const saLen = v6 ? 28 : 16;
+      const sa = this.sa.fill(0, 0, saLen);
       // sa_family in host order (little-endian on Linux's x86/arm64), the port in network order
       const af = v6 ? AF_INET6 : AF_INET;
       sa[0] = af & 0xff;
       sa[1] = af >> 8;
       sa[2] = port >> 8;
       sa[3] = port & 0xff;
-      const addr = sa.subarray(ADDR_OFFSET[v6 ? 6 : 4], v6 ? 24 : 8);
-      if (this.c.inet_pton(af, host, addr) === 1) {
+      if (this.c.inet_pton(af, host, this.saAddr[v6 ? 6 : 4]) === 1) {
+        if (this.saUsed + saLen > this.saChunk.length) {
+          this.saChunk = new Uint8Array(SA_CHUNK);
+          this.saUsed = 0;
+        }
+        this.saChunk.set(sa.subarray(0, saLen), this.saUsed);
         p = {
           host,
           port,
           family: v6 ? 6 : 4,
-          sa,
+          saChunk: this.saChunk,
+          saAt: this.saUsed,
+          saLen,
           pseudoSum: 0,
           sourceAt: Number.NEGATIVE_INFINITY,
         };
+        this.saUsed += saLen;
       }
     }
     if (this.peers.size >= PEER_CACHE_LIMIT) this.peers.clear();
@@ -411,7 +440,7 @@ export class Connector {
     done: ConnectDone,
     halfOpen = false,
   ): number | undefined {
-    const peer = 'sa' in target ? target : this.peer(target.host, target.port);
+    const peer = 'saChunk' in target ? target : this.peer(target.host, target.port);
     if (!peer) return undefined;
     if (halfOpen) {
       const h = this.halfOpenFor(peer.family);
@@ -469,7 +498,7 @@ export class Connector {
       this.failNow(done, start, 'error', `socket: ${errnoName(c.errno())}`);
       return -1;
     }
-    if (c.connect(fd, peer.sa, peer.sa.length) < 0) {
+    if (c.connect(fd, this.sa, copySockaddr(peer, this.sa)) < 0) {
       const errno = c.errno();
       if (errno !== EINPROGRESS) {
         c.close(fd);
@@ -528,7 +557,7 @@ export class Connector {
     const fd = c.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return `socket: ${errnoName(c.errno())}`;
     try {
-      if (c.connect(fd, peer.sa, peer.sa.length) < 0)
+      if (c.connect(fd, this.sa, copySockaddr(peer, this.sa)) < 0)
         return `no route to ${peer.host}: ${errnoName(c.errno())}`;
       new DataView(this.nameLen.buffer).setUint32(0, 16, true);
       if (c.getsockname(fd, this.name, this.nameLen) < 0) return `getsockname: ${errnoName(c.errno())}`;
@@ -537,7 +566,8 @@ export class Connector {
     }
     const pseudo = new Uint8Array(12);
     pseudo.set(this.name.subarray(4, 8), 0);
-    pseudo.set(peer.sa.subarray(ADDR_OFFSET[4], ADDR_OFFSET[4] + 4), 4);
+    const at = peer.saAt + ADDR_OFFSET[4];
+    pseudo.set(peer.saChunk.subarray(at, at + 4), 4);
     pseudo[9] = IPPROTO_TCP;
     pseudo[11] = 24; // TCP length: the SYN's 24 bytes
     peer.pseudoSum = sum16(pseudo, 0, 12);

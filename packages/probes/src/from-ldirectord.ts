@@ -132,7 +132,8 @@ export function monitorFromLdirectord(
       }
       const host = stripBrackets(r.address);
       const s: LdirectordServer = {
-        id: `${v.id}/${host}:${port}`,
+        // joined, not a template: a template keeps a tree of three string pieces per id
+        id: [v.id, '/', host, ':', port].join(''),
         virtual: v.id,
         target: { host, port },
         spec,

@@ -120,8 +120,6 @@ interface Entry {
   startedAt: number;
   /** The connect check in flight on the Connector (to cancel it when the server is dropped). */
   handle?: number;
-  /** Puts the server back in the queue when its interval has passed (one closure per server, not per round). */
-  wake: () => void;
   /** Plans of this round's check: [connect-or-only, negotiate, the config they were built from]. */
   plans?: [Plan | undefined, Plan | undefined, MonitoredServer];
 }
@@ -155,6 +153,8 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
   /** Connect checks go straight to the Connector when the checks are the default ones on this thread. */
   private readonly fastConnect: boolean;
   private stopped = false;
+  /** The default timers, which call one function with the server (no closure per server). */
+  private readonly timers: CoarseTimers | undefined;
 
   constructor(servers: MonitoredServer[] = [], options: MonitorOptions = {}) {
     super();
@@ -162,6 +162,7 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
     this.pool = threads > 0 && !options.check ? new CheckPool(threads) : undefined;
     const pool = this.pool;
     const timers = options.setTimer ? undefined : new CoarseTimers();
+    this.timers = timers;
     this.fastConnect = !options.check && !pool;
     this.o = {
       concurrency: options.concurrency ?? 256,
@@ -214,10 +215,6 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
         connects: Number.POSITIVE_INFINITY,
         startedAt: 0,
         handle: undefined,
-        wake: () => {
-          e.timer = undefined;
-          this.enqueue(e);
-        },
         plans: undefined,
       };
       this.entries.set(s.id, e);
@@ -261,6 +258,12 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
     if (e.timer !== undefined) this.o.clearTimer(e.timer);
     this.entries.delete(e.cfg.id);
   }
+
+  /** Puts the server back in the queue when its interval has passed. */
+  private readonly wake = (e: Entry): void => {
+    e.timer = undefined;
+    this.enqueue(e);
+  };
 
   private enqueue(e: Entry): void {
     if (e.removed || this.stopped || e.running) return;
@@ -455,6 +458,6 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
       0,
       interval * (1 - this.o.jitter * this.o.random()) - (performance.now() - e.startedAt),
     );
-    e.timer = this.o.setTimer(e.wake, delay);
+    e.timer = this.timers ? this.timers.set(this.wake, delay, e) : this.o.setTimer(() => this.wake(e), delay);
   }
 }

@@ -5,7 +5,9 @@
 // the earliest slot: an insertion is an array push, a cancellation a flag.
 
 export interface CoarseTimer {
-  fn: () => void;
+  fn: (arg: never) => void;
+  /** What `fn` is called with: one function for many timers, not a closure each. */
+  arg: unknown;
   cancelled: boolean;
 }
 
@@ -18,9 +20,9 @@ export class CoarseTimers {
 
   constructor(readonly grainMs = 10) {}
 
-  /** Calls `fn` after at least `ms` milliseconds, at most one grain later. */
-  set(fn: () => void, ms: number): CoarseTimer {
-    const t: CoarseTimer = { fn, cancelled: false };
+  /** Calls `fn(arg)` after at least `ms` milliseconds, at most one grain later. */
+  set<A>(fn: (arg: A) => void, ms: number, arg?: A): CoarseTimer {
+    const t: CoarseTimer = { fn, arg, cancelled: false };
     const slot = Math.ceil((performance.now() + ms) / this.grainMs);
     let list = this.slots.get(slot);
     if (!list) {
@@ -51,7 +53,7 @@ export class CoarseTimers {
       const slot = this.pop();
       const list = this.slots.get(slot) as CoarseTimer[];
       this.slots.delete(slot);
-      for (const t of list) if (!t.cancelled) t.fn();
+      for (const t of list) if (!t.cancelled) (t.fn as (arg: unknown) => void)(t.arg);
     }
     if (this.heap.length > 0) this.arm(this.heap[0] as number);
   };
