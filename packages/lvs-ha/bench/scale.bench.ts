@@ -7,22 +7,33 @@
 // command's start to the full table in the kernel (ipvsadm -Ln), its RSS,
 // and the CPU it uses per second of checking once the table is full.
 //
-// The director runs as installed (node dist/cli.js: build first, `pnpm
-// turbo run build --filter=lvs-ha...`); BENCH_SCALE_FROM=sources runs it
-// from the TypeScript sources through tsx instead, as the lab tests do: tsx
-// and its esbuild add about 30 MB of RSS that an installed lvs-ha does not
-// have.
+// The director runs as installed (dist/cli.js as a program, through its
+// shebang, which gives node --max-semi-space-size=1: build first, `pnpm
+// turbo run build --filter=lvs-ha...`); BENCH_SCALE_NODE_FLAGS runs `node
+// FLAGS dist/cli.js` instead (e.g. to compare V8's heap settings), and
+// BENCH_SCALE_FROM=sources runs it from the TypeScript sources through tsx,
+// as the lab tests do: tsx and its esbuild add about 30 MB of RSS that an
+// installed lvs-ha does not have. The same director with one real server is
+// measured first: what Node and lvs-ha cost before any real server.
 //
-// Seen 2026-12-03 (dist, 2 shared cores under other runs): full table after
-// 104 s, RSS 134 MB of which about 44 MB file-backed (the node binary's
-// pages) and 80 MB anonymous. The table shows 256 real servers from about
-// 22 s (the first change of the table, the checks in flight then) until one
-// change adds the other 9,744 at the end: the director's output of that run
-// has every "real … up" line before a single block of 9,744 "add real"
-// lines. So the checks finish long before the table does; what remains is
+// Seen 2026-12-04 (dist, quiet machine): 1 real server 59.8 MB RSS (41.7
+// file-backed, the node binary's pages; 18.1 anonymous). 10,000 real
+// servers: full table after 46-62 s; RSS 136.8 MB before this day's work,
+// 118.7 MB with less heap per real server (41.9 file-backed, 76.8
+// anonymous), 101.9 MB with the young generation at 1 MB (60.3 anonymous);
+// CPU 93-95 % of a core under TCG either way. The live heap is about 2.3 KB
+// per real server (a heap snapshot of the Director at 10,000 on the host):
+// the target of 80 MB leaves 20 MB for 10,000 real servers beside Node's
+// own 60, which would take a table of plain arrays rather than an object
+// per real server in the config, the Monitor and the Director.
+//
+// Seen 2026-12-03 (2 shared cores under other runs): full table after 104 s.
+// The table shows 256 real servers from about 22 s (the first change of the
+// table, the checks in flight then) until one change adds the other 9,744 at
+// the end: the checks finish long before the table does; what remains is
 // the cost of one change of 10,000 entries under TCG (the kernel's
 // operations, their netlink messages, and one log line each on stdout and
-// syslog), not yet split up.
+// syslog).
 //
 // BENCH_SCALE_LDIRECTORD=1 also runs Debian's ldirectord (the anchor) on the
 // same file in the same guest, bounded by BENCH_SCALE_LDIRECTORD_MS (default
@@ -41,15 +52,17 @@ const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const dist = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const FROM = process.env.BENCH_SCALE_FROM === 'sources' ? 'sources' : 'dist';
 const env = { TSX_TSCONFIG_PATH: fileURLToPath(new URL('../test/guest.tsconfig.json', import.meta.url)) };
+/** Flags for the director's node (BENCH_SCALE_NODE_FLAGS, split at blanks), e.g. V8's heap sizes. */
+const NODE_FLAGS = (process.env.BENCH_SCALE_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 const say = (line: string) => process.stderr.write(`[scale] ${line}\n`);
 const realAddress = (j: number) => `198.51.100.${100 + j}`;
 const port = (i: number) => 8000 + i;
 
-function ldirectordCf(): string {
+function ldirectordCf(virtuals = VIRTUALS, reals = REALS): string {
   const lines = [`checkinterval = ${CHECK_S}`, 'checktimeout = 3', 'quiescent = no', 'logfile = "local0"'];
-  for (let i = 0; i < VIRTUALS; i++) {
+  for (let i = 0; i < virtuals; i++) {
     lines.push(`virtual = 192.0.2.50:${port(i)}`);
-    for (let j = 0; j < REALS; j++) lines.push(`\treal = ${realAddress(j)}:${port(i)} gate 1`);
+    for (let j = 0; j < reals; j++) lines.push(`\treal = ${realAddress(j)}:${port(i)} gate 1`);
     lines.push('\tscheduler = wrr', '\tprotocol = tcp', '\tchecktype = connect');
   }
   return `${lines.join('\n')}\n`;
@@ -78,26 +91,37 @@ async function pidsOf(h: LabHost, pattern: string): Promise<number[]> {
     .filter((p) => Number.isInteger(p));
 }
 
-/** RSS (kB) and CPU (user+system clock ticks) of the processes. */
-async function usage(h: LabHost, pids: readonly number[]): Promise<{ rssKb: number; ticks: number }> {
+/** RSS (kB; of it file-backed and anonymous) and CPU (user+system clock ticks) of the processes. */
+async function usage(
+  h: LabHost,
+  pids: readonly number[],
+): Promise<{ rssKb: number; fileKb: number; anonKb: number; ticks: number }> {
   let rssKb = 0;
+  let fileKb = 0;
+  let anonKb = 0;
   let ticks = 0;
   for (const p of pids) {
     const r = await h.sh(`cat /proc/${p}/status /proc/${p}/stat 2>/dev/null || true`);
-    const rss = /VmRSS:\s+(\d+)/.exec(r.stdout);
-    if (rss) rssKb += Number(rss[1]);
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(r.stdout)?.[1] ?? 0);
+    rssKb += kb('VmRSS');
+    fileKb += kb('RssFile') + kb('RssShmem');
+    anonKb += kb('RssAnon');
     const stat = r.stdout.split('\n').find((l) => l.startsWith(`${p} (`));
     const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
     if (fields) ticks += Number(fields[11]) + Number(fields[12]);
   }
-  return { rssKb, ticks };
+  return { rssKb, fileKb, anonKb, ticks };
 }
 
 interface Run {
   who: string;
+  /** Real servers in its file. */
+  of: number;
   fullMs: number | undefined;
   reached: number;
   rssMb: number;
+  fileMb: number;
+  anonMb: number;
   cpuPerS: number;
 }
 
@@ -111,6 +135,7 @@ async function measure(
   stop: () => Promise<void>,
   /** false for a command that daemonizes (its own process exits at once) */
   watchExit = true,
+  of = VIRTUALS * REALS,
 ): Promise<Run> {
   const t0 = Date.now();
   const proc = await h.ns.start(argv, { env });
@@ -119,7 +144,7 @@ async function measure(
   let lastSaid = 0;
   while (Date.now() - t0 < boundMs) {
     reached = await reals(h).catch(() => reached);
-    if (reached >= VIRTUALS * REALS) {
+    if (reached >= of) {
       fullMs = Date.now() - t0;
       break;
     }
@@ -143,9 +168,12 @@ async function measure(
   const hz = Number((await h.sh('getconf CLK_TCK')).stdout.trim()) || 100;
   const run: Run = {
     who,
+    of,
     fullMs,
     reached,
     rssMb: b.rssKb / 1024,
+    fileMb: b.fileKb / 1024,
+    anonMb: b.anonKb / 1024,
     cpuPerS: (b.ticks - a.ticks) / hz / seconds,
   };
   await stop();
@@ -178,18 +206,43 @@ describe(`the director at ${VIRTUALS * REALS} real servers (${VIRTUALS} virtuals
         await load1.addVip();
         const file = join(guest.shareDir, 'scale-ldirectord.cf');
         writeFileSync(file, ldirectordCf());
+        const one = join(guest.shareDir, 'scale-one-ldirectord.cf');
+        writeFileSync(one, ldirectordCf(1, 1));
         const runs: Run[] = [];
         if (FROM === 'dist' && !existsSync(dist))
           throw new Error(
             `${dist} is missing: pnpm turbo run build --filter=lvs-ha... (or BENCH_SCALE_FROM=sources)`,
           );
+        const how =
+          FROM === 'sources'
+            ? 'sources through tsx'
+            : NODE_FLAGS.length > 0
+              ? `node ${NODE_FLAGS.join(' ')} dist/cli.js`
+              : 'dist/cli.js as installed';
+        const argv = (cf: string) =>
+          FROM === 'sources'
+            ? ['node', ...NODE_FLAGS, '--import', tsxLoader(), cli, 'director', '--config', cf]
+            : NODE_FLAGS.length > 0
+              ? ['node', ...NODE_FLAGS, dist, 'director', '--config', cf]
+              : [dist, 'director', '--config', cf];
+        // the same command with one real server: what Node and lvs-ha cost before any real server
         runs.push(
           await measure(
             load1,
-            `lvs-ha director (${FROM === 'dist' ? 'node dist/cli.js' : 'sources through tsx'})`,
-            FROM === 'dist'
-              ? ['node', dist, 'director', '--config', file]
-              : ['node', '--import', tsxLoader(), cli, 'director', '--config', file],
+            `lvs-ha director, 1 real server (${how})`,
+            argv(one),
+            'director --config',
+            120_000,
+            async () => {},
+            true,
+            1,
+          ),
+        );
+        runs.push(
+          await measure(
+            load1,
+            `lvs-ha director (${how})`,
+            argv(file),
             'director --config',
             600_000,
             async () => {},
@@ -214,7 +267,7 @@ describe(`the director at ${VIRTUALS * REALS} real servers (${VIRTUALS} virtuals
         }
         for (const r of runs)
           say(
-            `${r.who}: start → full table ${r.fullMs === undefined ? `not reached (${r.reached}/${VIRTUALS * REALS})` : `${(r.fullMs / 1000).toFixed(1)} s`}, RSS ${r.rssMb.toFixed(1)} MB (target ≤ 80 MB), CPU ${(r.cpuPerS * 100).toFixed(1)} % of a core per second of checking (over ${SETTLED_S} s)`,
+            `${r.who}: start → full table ${r.fullMs === undefined ? `not reached (${r.reached}/${r.of})` : `${(r.fullMs / 1000).toFixed(1)} s`}, RSS ${r.rssMb.toFixed(1)} MB${r.of === VIRTUALS * REALS ? ' (target ≤ 80 MB)' : ''} (file-backed ${r.fileMb.toFixed(1)}, anonymous ${r.anonMb.toFixed(1)}), CPU ${(r.cpuPerS * 100).toFixed(1)} % of a core per second of checking (over ${SETTLED_S} s)`,
           );
       } finally {
         await lab?.stop().catch(() => undefined);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { cliVersion, runCli } from '../src/cli-main.js';
+import { builtCli } from './support/built-cli.js';
 import { capture } from './support/capture.js';
 
 describe('lvs-ha cli', () => {
@@ -146,6 +147,20 @@ describe('lvs-ha --version and help CMD', () => {
     const c = capture();
     expect(await runCli(['help', 'frobnicate'], c.io)).toBe(2);
     expect(c.err()).toContain("unknown command 'frobnicate'");
+  });
+});
+
+describe('the installed bin (dist/cli.js run as a program, as npx and the systemd units run it)', () => {
+  it('starts through its shebang (env -S node with the young generation small) and prints the version', () => {
+    const bin = builtCli();
+    expect(readFileSync(bin, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --max-semi-space-size=1');
+    const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(r.stdout).toBe(`${pkg.version}\n`);
   });
 });
 
