@@ -26,6 +26,7 @@ import {
 import { describeWithLab } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../src/cli-main.js';
+import { startArgs } from './support/built-cli.js';
 import { capture } from './support/capture.js';
 import { promtoolCheck, sample } from './support/prom.js';
 
@@ -91,22 +92,7 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
 
   // `lvs-ha start` from the sources in a namespace, with a control socket of its own
   const lvsHaStart = (ns: Netns, configDir: string, node: string, control: string) =>
-    ns.start(
-      [
-        'node',
-        '--import',
-        tsxLoader(),
-        cli,
-        'start',
-        '--config-dir',
-        configDir,
-        '--node',
-        node,
-        '--control',
-        control,
-      ],
-      { env },
-    );
+    ns.start(['node', '--import', tsxLoader(), cli, ...startArgs(configDir, node, control)], { env });
   const startOurs = async () => {
     ours = await lvsHaStart(load2, join(dir, 'ha.d'), 'load2', control());
   };

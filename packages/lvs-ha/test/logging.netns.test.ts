@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { type BackgroundProcess, type Netns, type Segment, segment, tsxLoader } from '@lvs-ha/lab';
 import { describeWithLab } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startArgs } from './support/built-cli.js';
 import { noRsyslog, Rsyslogd } from './support/rsyslog.js';
 
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
@@ -73,13 +74,7 @@ if (noRsyslog) {
           '--import',
           tsxLoader(),
           cli,
-          'start',
-          '--config-dir',
-          join(dir, 'ha.d'),
-          '--node',
-          'load1',
-          '--control',
-          join(dir, 'control.sock'),
+          ...startArgs(join(dir, 'ha.d'), 'load1', join(dir, 'control.sock')),
         ],
         { env: { TSX_TSCONFIG_PATH: tsconfig, LVS_HA_SYSLOG_SOCKET: daemon.socket } },
       );

@@ -34,18 +34,12 @@ export function builtCli(): string {
   return BUILT_CLI;
 }
 
-/** `lvs-ha start` of the built CLI as the guest tests run it: a node's config dir and control socket, then `extra`. */
+/** The arguments of `lvs-ha start` as the tests give them: a node's config dir and control socket, then `extra`. */
+export function startArgs(configDir: string, node: string, control: string, ...extra: string[]): string[] {
+  return ['start', '--config-dir', configDir, '--node', node, '--control', control, ...extra];
+}
+
+/** `lvs-ha start` of the built CLI, as the guest tests run it (see startArgs). */
 export function startArgv(configDir: string, node: string, control: string, ...extra: string[]): string[] {
-  return [
-    'node',
-    BUILT_CLI,
-    'start',
-    '--config-dir',
-    configDir,
-    '--node',
-    node,
-    '--control',
-    control,
-    ...extra,
-  ];
+  return ['node', BUILT_CLI, ...startArgs(configDir, node, control, ...extra)];
 }
