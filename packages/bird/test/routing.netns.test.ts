@@ -8,21 +8,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BirdArgumentError, BirdClient, BirdRouting, type RoutingEvent } from '../src/index.js';
 import { describeWithBird } from './support/needs.js';
 import { directorConfig, type RouterLab, routerLab, waitNextHops } from './support/routing.js';
+import { until } from './support/until.js';
 
 const VIP = '203.0.113.30';
 const VIP2 = '203.0.113.31';
 
 function log(line: string): void {
   process.stderr.write(`[bird routing] ${line}\n`);
-}
-
-async function until(ok: () => Promise<boolean>, ms: number, what: string): Promise<number> {
-  const t = performance.now();
-  while (!(await ok())) {
-    if (performance.now() - t > ms) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return performance.now() - t;
 }
 
 describeWithBird(['root', 'netns'], 'BirdRouting: the announcements a director wants, kept in BIRD', () => {

@@ -19,6 +19,7 @@ import {
 } from '../src/index.js';
 import { describeWithBird } from './support/needs.js';
 import { directorConfig } from './support/routing.js';
+import { until } from './support/until.js';
 
 const VIP = '203.0.113.20';
 
@@ -30,15 +31,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function until(ok: () => boolean, ms: number): Promise<number> {
-  const t = performance.now();
-  while (!ok()) {
-    if (performance.now() - t > ms) throw new Error(`not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return performance.now() - t;
 }
 
 describeWithBird(['root', 'netns'], 'supervisor and client on the real BIRD', () => {
@@ -133,7 +125,7 @@ describeWithBird(['root', 'netns'], 'supervisor and client on the real BIRD', ()
     });
     expect(alive(pid)).toBe(true);
     child.kill('SIGKILL');
-    const ms = await until(() => !alive(pid), 2000);
+    const ms = await until(() => !alive(pid), 2000, `BIRD pid ${pid} gone`, 5);
     process.stderr.write(
       `[bird supervisor] parent SIGKILLed → BIRD pid ${pid} gone in ${ms.toFixed(0)} ms\n`,
     );
@@ -144,7 +136,7 @@ describeWithBird(['root', 'netns'], 'supervisor and client on the real BIRD', ()
     const client = await BirdClient.connect(bird.socket);
     const name = vipProtocolName(VIP);
     expect(await client.enable(name)).toBe(true);
-    expect((await client.protocol(name)).state).toBe('up');
+    await until(async () => (await client.protocol(name)).state === 'up', 10_000, `${name} up`);
     expect((await client.routes({ for: VIP }))[0]?.paths[0]).toMatchObject({
       type: 'blackhole',
       protocol: name,
@@ -152,7 +144,8 @@ describeWithBird(['root', 'netns'], 'supervisor and client on the real BIRD', ()
     const check = await client.configure({ check: true });
     expect(check.code).toBe(20);
     await client.configure();
-    expect((await client.protocol(name)).state).toBe('down');
+    // the reconfigured protocol goes through "flush" on its way down
+    await until(async () => (await client.protocol(name)).state === 'down', 10_000, `${name} down`);
     // a file with an error: BIRD keeps running its old one and says where
     const bad = join(dir, 'bad2.conf');
     await writeFile(bad, 'router id 192.0.2.11;\nnonsense;\n');
