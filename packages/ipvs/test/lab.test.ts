@@ -238,12 +238,27 @@ const env = { TSX_TSCONFIG_PATH: fileURLToPath(new URL('examples.tsconfig.json',
 
 describeWithLab(['guest'], 'a DR service made with the binding, in the seed topology (same guest)', () => {
   let lab: Lab;
-  const example = (name: string, args: string[] = [], input?: string) =>
-    lab.host('load1').exec(['node', '--import', tsxLoader(), `${examples}${name}`, ...args], {
-      env,
-      input,
-      timeoutMs: 120_000,
-    });
+  const example = async (name: string, args: string[] = [], input?: string) => {
+    const run = () =>
+      lab.host('load1').exec(['node', '--import', tsxLoader(), `${examples}${name}`, ...args], {
+        env,
+        input,
+        timeoutMs: 120_000,
+      });
+    const r = await run();
+    // Under TCG, node with tsx on these sources died of SIGSEGV before any
+    // output about once in 12-40 runs (2026-12-04; cause not found: tsx
+    // alone, the netlink addon alone and plain node never did in 45 runs).
+    // Such a run did nothing, so it is run once more, and said; a crash
+    // after output, or twice, still fails.
+    if (r.code === 128 + 11 && r.stdout === '' && r.stderr === '') {
+      process.stderr.write(
+        `[ipvs lab] ${name} died of SIGSEGV before any output under emulation: run again\n`,
+      );
+      return run();
+    }
+    return r;
+  };
   beforeAll(async () => {
     lab = await Lab.start(seedTopology, { runner: await sharedGuest() });
     await lab.host('rs1').serveHttp();
