@@ -176,9 +176,12 @@ export const LDIRECTORD_GLOBAL_DEFAULTS = {
 const DEFAULT_CHECKTIMEOUT = 5;
 const DEFAULT_NEGOTIATETIMEOUT = 30;
 
+/** A value the file sets at this level. */
+const explicit = <T>(value: T): LdResolved<T> => ({ value, source: 'explicit', explicit: true });
+
 function set<T>(s: { value: T; line?: number } | undefined): LdResolved<T> | undefined {
   if (!s) return undefined;
-  const r: LdResolved<T> = { value: s.value, source: 'explicit', explicit: true };
+  const r = explicit(s.value);
   if (s.line !== undefined) r.line = s.line;
   return r;
 }
@@ -314,26 +317,15 @@ function resolveVirtual(v: LdVirtual, global: LdResolvedGlobal, host: string): L
   for (const r of v.reals) {
     const addrs = r.addresses.length > 0 ? r.addresses : [r.host];
     const perReal = r.request !== undefined && r.receive !== undefined;
-    const own = {
-      weight:
-        r.weight !== undefined
-          ? ({ value: r.weight, source: 'explicit', explicit: true } as const)
-          : shared.weight,
-      request: perReal
-        ? ({ value: r.request as string, source: 'explicit', explicit: true } as const)
-        : shared.request,
-      receive: perReal
-        ? ({ value: r.receive as string, source: 'explicit', explicit: true } as const)
-        : shared.receive,
-      lowerThreshold:
-        r.lowerThreshold !== undefined
-          ? ({ value: r.lowerThreshold, source: 'explicit', explicit: true } as const)
-          : shared.threshold,
-      upperThreshold:
-        r.upperThreshold !== undefined
-          ? ({ value: r.upperThreshold, source: 'explicit', explicit: true } as const)
-          : shared.threshold,
-    };
+    // a range's addresses share them too
+    const own: Pick<LdResolvedReal, 'weight' | 'request' | 'receive' | 'lowerThreshold' | 'upperThreshold'> =
+      {
+        weight: r.weight !== undefined ? explicit(r.weight) : shared.weight,
+        request: perReal ? explicit(r.request as string) : shared.request,
+        receive: perReal ? explicit(r.receive as string) : shared.receive,
+        lowerThreshold: r.lowerThreshold !== undefined ? explicit(r.lowerThreshold) : shared.threshold,
+        upperThreshold: r.upperThreshold !== undefined ? explicit(r.upperThreshold) : shared.threshold,
+      };
     for (const address of addrs) {
       // every field in one literal: one hidden class, no properties added later
       const rr: LdResolvedReal = {

@@ -213,18 +213,14 @@ describe(`the director at ${VIRTUALS * REALS} real servers (${VIRTUALS} virtuals
           throw new Error(
             `${dist} is missing: pnpm turbo run build --filter=lvs-ha... (or BENCH_SCALE_FROM=sources)`,
           );
-        const how =
+        // how the director's node is started, and its name in the figures
+        const [how, prefix]: [string, string[]] =
           FROM === 'sources'
-            ? 'sources through tsx'
+            ? ['sources through tsx', ['node', ...NODE_FLAGS, '--import', tsxLoader(), cli]]
             : NODE_FLAGS.length > 0
-              ? `node ${NODE_FLAGS.join(' ')} dist/cli.js`
-              : 'dist/cli.js as installed';
-        const argv = (cf: string) =>
-          FROM === 'sources'
-            ? ['node', ...NODE_FLAGS, '--import', tsxLoader(), cli, 'director', '--config', cf]
-            : NODE_FLAGS.length > 0
-              ? ['node', ...NODE_FLAGS, dist, 'director', '--config', cf]
-              : [dist, 'director', '--config', cf];
+              ? [`node ${NODE_FLAGS.join(' ')} dist/cli.js`, ['node', ...NODE_FLAGS, dist]]
+              : ['dist/cli.js as installed', [dist]];
+        const argv = (cf: string) => [...prefix, 'director', '--config', cf];
         // the same command with one real server: what Node and lvs-ha cost before any real server
         runs.push(
           await measure(

@@ -146,23 +146,26 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
   private readonly queue: Entry[] = [];
   private queueHead = 0;
   private inFlight = 0;
-  private readonly o: Required<Omit<MonitorOptions, 'maintenancedir' | 'threads'>> & {
+  private readonly o: Required<Omit<MonitorOptions, 'maintenancedir' | 'threads' | 'setTimer'>> & {
     maintenancedir?: string;
   };
   private readonly pool: CheckPool | undefined;
   /** Connect checks go straight to the Connector when the checks are the default ones on this thread. */
   private readonly fastConnect: boolean;
   private stopped = false;
-  /** The default timers, which call one function with the server (no closure per server). */
-  private readonly timers: CoarseTimers | undefined;
+  /** Arms the server's wait for its next check: CoarseTimers call one function with the server (no closure per server). */
+  private readonly arm: (e: Entry, ms: number) => unknown;
 
   constructor(servers: MonitoredServer[] = [], options: MonitorOptions = {}) {
     super();
     const threads = options.threads ?? 0;
     this.pool = threads > 0 && !options.check ? new CheckPool(threads) : undefined;
     const pool = this.pool;
-    const timers = options.setTimer ? undefined : new CoarseTimers();
-    this.timers = timers;
+    const setTimer = options.setTimer;
+    const timers = setTimer ? undefined : new CoarseTimers();
+    this.arm = setTimer
+      ? (e, ms) => setTimer(() => this.wake(e), ms)
+      : (e, ms) => timers?.set(this.wake, ms, e);
     this.fastConnect = !options.check && !pool;
     this.o = {
       concurrency: options.concurrency ?? 256,
@@ -170,7 +173,6 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
       check:
         options.check ??
         (pool ? (spec, target, round, signal) => pool.run(spec, target, round, signal) : defaultCheck),
-      setTimer: options.setTimer ?? ((fn, ms) => timers?.set(fn, ms)),
       clearTimer: options.clearTimer ?? ((t) => timers?.clear(t as ReturnType<CoarseTimers['set']>)),
       random: options.random ?? Math.random,
     };
@@ -458,6 +460,6 @@ export class Monitor extends EventEmitter<{ transition: [Transition] }> {
       0,
       interval * (1 - this.o.jitter * this.o.random()) - (performance.now() - e.startedAt),
     );
-    e.timer = this.timers ? this.timers.set(this.wake, delay, e) : this.o.setTimer(() => this.wake(e), delay);
+    e.timer = this.arm(e, delay);
   }
 }
