@@ -312,7 +312,12 @@ export class ActiveNode extends EventEmitter<Events> {
   #announce(status: Parameters<typeof healthyVips>[1], immediate = false): void {
     const routing = this.#routing;
     if (this.#state !== 'active' || !routing) return;
-    this.#healthy = healthyVips(this.config.vipOf, status, this.config.extraVips);
+    // A table's status can be older than the checks (a change that began before the last real
+    // server's down): a VIP the checks left with no real server up stays withdrawn.
+    const byChecks = this.#healthyByChecks();
+    this.#healthy = new Set(
+      [...healthyVips(this.config.vipOf, status, this.config.extraVips)].filter((v) => byChecks.has(v)),
+    );
     const fail = (e: Error) => this.#say(`error bgp: ${e.message}`);
     for (const vip of routing.written.vipProtocols.keys()) {
       if (!this.#healthy.has(vip)) {
@@ -357,16 +362,21 @@ export class ActiveNode extends EventEmitter<Events> {
   /** At a check's down: withdraw, before the table changes, every VIP left with no real server up. */
   #withdrawUnhealthy(): void {
     if (!this.#routing) return;
-    const status = [...this.config.vipOf.keys()].map((id) => ({
-      id,
-      up: [...(this.#upReals.get(id) ?? [])],
-    }));
-    const now = healthyVips(this.config.vipOf, status, this.config.extraVips);
+    const now = this.#healthyByChecks();
     for (const vip of this.#routing.wanted)
       if (!now.has(vip)) {
         this.#healthy.delete(vip);
         void this.#routing.withdraw(vip).catch((e: Error) => this.#say(`error bgp: ${e.message}`));
       }
+  }
+
+  /** The VIPs with a real server up by the latest check results (newer than any table). */
+  #healthyByChecks(): Set<string> {
+    const status = [...this.config.vipOf.keys()].map((id) => ({
+      id,
+      up: [...(this.#upReals.get(id) ?? [])],
+    }));
+    return healthyVips(this.config.vipOf, status, this.config.extraVips);
   }
 
   /** A changed ldirectord.cf (made for the mode again); a changed bgp.cf needs a restart. */
