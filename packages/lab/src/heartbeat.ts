@@ -5,9 +5,9 @@
 // /run, /var/log) and takes its node name from uname, so each node also gets
 // its own mount and UTS namespace with temporary directories bind-mounted
 // over those paths and hostname = node name.
-import { LabError } from './errors.js';
 import type { Netns } from './netns.js';
 import type { BackgroundProcess } from './runner.js';
+import { until } from './until.js';
 
 /** Where Debian's heartbeat package puts the daemon. */
 export const HEARTBEAT_DAEMON = '/usr/libexec/heartbeat/heartbeat';
@@ -172,11 +172,9 @@ export class RealHeartbeat {
       while ((await this.running()) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
       if (await this.running()) await this.ns.killAll('KILL');
     }
-    const until = Date.now() + 10_000;
-    while (await this.running()) {
-      if (Date.now() > until) throw new LabError('TIMEOUT', `heartbeat ${this.name} did not exit`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until(`heartbeat ${this.name} exited`, async () => !(await this.running()), 10_000, {
+      everyMs: 50,
+    });
   }
 
   async cleanup(): Promise<void> {

@@ -96,3 +96,4 @@ export {
   topologyScript,
 } from './topology.js';
 export { seedTour, type TourOptions } from './tour.js';
+export { type UntilOptions, type UntilResult, until } from './until.js';

@@ -18,6 +18,7 @@ import { RealHeartbeat } from './heartbeat.js';
 import { type OperationsResult, operationsTour } from './operations-tour.js';
 import type { BackgroundProcess, Runner } from './runner.js';
 import { Lab, seedTopology } from './topology.js';
+import { until } from './until.js';
 
 export interface PairTourOptions {
   /** Client requests to the VIP in each round (default 10). */
@@ -186,29 +187,28 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
       return { vip: (await h.ipAddr()).includes(`${VIP}/32`), table: await h.ipvsadm(['-Sn']) };
     };
     let dead: string | undefined;
-    const until = async (what: string, pred: () => Promise<boolean>, ms = 180_000) => {
-      const t0 = Date.now();
-      while (!(await pred())) {
-        for (const [n, p] of Object.entries(nodes))
-          if (n !== dead && !(await p.running())) {
-            // a process that says nothing may have been killed by the kernel (the OOM killer): its log says
-            const kernel = await (lab as Lab)
-              .host(n)
-              .exec(['sh', '-c', 'dmesg | tail -n 12'])
-              .then((r) => r.stdout)
-              .catch(() => '');
-            throw new Error(
-              `lvs-ha start on ${n} exited: ${await p.output()}\nthe kernel's last lines:\n${kernel}`,
-            );
-          }
-        if (Date.now() - t0 > ms)
-          throw new Error(
-            `${what} did not happen in ${ms / 1000} s; load1: ${await nodes.load1?.output()}\nload2: ${await nodes.load2?.output()}`,
-          );
-        await new Promise((r) => setTimeout(r, 250));
-      }
-      return Date.now() - t0;
-    };
+    /** until() with the tour's guard (a node that exited) and its logs; resolves with the ms it took. */
+    const waitFor = async (what: string, pred: () => Promise<boolean>, ms = 180_000) =>
+      (
+        await until(what, pred, ms, {
+          everyMs: 250,
+          guard: async () => {
+            for (const [n, p] of Object.entries(nodes))
+              if (n !== dead && !(await p.running())) {
+                // a process that says nothing may have been killed by the kernel (the OOM killer): its log says
+                const kernel = await (lab as Lab)
+                  .host(n)
+                  .exec(['sh', '-c', 'dmesg | tail -n 12'])
+                  .then((r) => r.stdout)
+                  .catch(() => '');
+                throw new Error(
+                  `lvs-ha start on ${n} exited: ${await p.output()}\nthe kernel's last lines:\n${kernel}`,
+                );
+              }
+          },
+          detail: async () => `load1: ${await nodes.load1?.output()}\nload2: ${await nodes.load2?.output()}`,
+        })
+      ).ms;
     const ask = async () => {
       const counts: Record<string, number> = {};
       for (const r of await (lab as Lab).host('client').fetchMany(`http://${VIP}/server-status`, requests)) {
@@ -229,7 +229,7 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
         : '\n2. lvs-ha start on load1 and on load2.',
     );
     await Promise.all([start('load1'), start('load2')]);
-    const t1 = await until('load1 holding the VIP and the table, load2 nothing', async () => {
+    const t1 = await waitFor('load1 holding the VIP and the table, load2 nothing', async () => {
       const [a, b] = [await holds('load1'), await holds('load2')];
       return a.vip && a.table === TABLE && !b.vip && b.table === '';
     });
@@ -245,7 +245,7 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
     await lab.host('load1').killAll('KILL');
     await lab.cut('load1', 'front');
     await lab.cut('load1', 'back');
-    const failoverMs = await until('load2 holding the VIP and the table', async () => {
+    const failoverMs = await waitFor('load2 holding the VIP and the table', async () => {
       const h = await holds('load2');
       return h.vip && h.table === TABLE;
     });
@@ -264,7 +264,7 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
     await lab.restore('load1', 'back');
     await start('load1');
     dead = undefined;
-    const failbackMs = await until('load1 holding everything again, load2 nothing', async () => {
+    const failbackMs = await waitFor('load1 holding everything again, load2 nothing', async () => {
       const [a, b] = [await holds('load1'), await holds('load2')];
       return a.vip && a.table === TABLE && !b.vip && b.table === '';
     });
@@ -283,7 +283,7 @@ export async function pairTour(o: PairTourOptions): Promise<PairTourResult> {
         control,
         startReal,
         reals,
-        until,
+        until: waitFor,
         say,
       });
     const output: Record<string, string> = {};

@@ -4,6 +4,7 @@
 import { LabError } from './errors.js';
 import type { Netns } from './netns.js';
 import type { BackgroundProcess } from './runner.js';
+import { until } from './until.js';
 
 export interface HttpServerOptions {
   /** Port (default 80). */
@@ -29,21 +30,10 @@ server.listen(Number(LAB_PORT), LAB_HOST || undefined, () => console.log('listen
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
 `;
 
-async function waitFor(
-  what: string,
-  ok: () => Promise<boolean>,
-  timeoutMs: number,
-  proc?: BackgroundProcess,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await ok()) return;
-    if (proc && !(await proc.running()))
-      throw new LabError('COMMAND_FAILED', `${what} exited while starting`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new LabError('TIMEOUT', `${what} not ready within ${timeoutMs} ms`);
-}
+/** For until(): a server that exits while it starts is a failure at once, not a timeout. */
+const alive = (what: string, proc: BackgroundProcess) => async () => {
+  if (!(await proc.running())) throw new LabError('COMMAND_FAILED', `${what} exited while starting`);
+};
 
 /** Starts the minimal Node HTTP server in a namespace and waits until it listens. */
 export async function startHttpServer(ns: Netns, opts: HttpServerOptions): Promise<BackgroundProcess> {
@@ -57,12 +47,10 @@ export async function startHttpServer(ns: Netns, opts: HttpServerOptions): Promi
     },
   });
   try {
-    await waitFor(
-      `node http server in ${ns.name}`,
-      async () => (await proc.output()).includes('listening'),
-      30_000,
-      proc,
-    );
+    const what = `node http server in ${ns.name}`;
+    await until(what, async () => (await proc.output()).includes('listening'), 30_000, {
+      guard: alive(what, proc),
+    });
   } catch (e) {
     const out = await proc.output().catch(() => '');
     await proc.stop();
@@ -161,11 +149,12 @@ export async function startApache(ns: Netns, o: ApacheOptions): Promise<ApacheSe
   const proc = await ns.start(['apache2', '-f', config, '-DFOREGROUND']);
   const url = `http://${o.listen[0]!.includes(':') ? `[${o.listen[0]}]` : o.listen[0]}:${port}/server-status?auto`;
   try {
-    await waitFor(
-      `apache in ${ns.name}`,
+    const what = `apache in ${ns.name}`;
+    await until(
+      what,
       async () => (await ns.exec(['curl', '-sf', '--noproxy', '*', '--max-time', '2', url])).code === 0,
       30_000,
-      proc,
+      { guard: alive(what, proc) },
     );
   } catch (e) {
     const out = await proc.output().catch(() => '');
