@@ -4,6 +4,7 @@
 // client. What counts is the router's kernel table (`ip route`), polled
 // with a deadline, never what our client says about itself.
 import { readlinkSync } from 'node:fs';
+import { until } from '@lvs-ha/lab';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BirdReplyError, vipProtocolName } from '../src/index.js';
 import { describeWithBird } from './support/needs.js';
@@ -94,14 +95,13 @@ describeWithBird(['root', 'netns'], 'BGP + BFD + ECMP: directors announce VIPs t
     });
     log(`both enabled → 2 next hops in ${ms.toFixed(0)} ms`);
     // BFD sessions come up right after BGP's: poll them
-    const deadline = performance.now() + 5000;
-    let states: string[][] = [];
-    while (performance.now() < deadline) {
-      states = (await lab.routerClient.bfdSessions()).map((s) => [s.address, s.state]).sort();
-      if (states.every(([, s]) => s === 'Up') && states.length === 2) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(states).toEqual(both.map((a) => [a, 'Up']));
+    const want = JSON.stringify(both.map((a) => [a, 'Up']));
+    let states = '';
+    const up = async () => {
+      states = JSON.stringify((await lab.routerClient.bfdSessions()).map((s) => [s.address, s.state]).sort());
+      return states === want;
+    };
+    await until('both BFD sessions up', up, 5000, { everyMs: 50, detail: () => states });
   });
 
   it("SIGKILL of a director's BIRD: its next hop leaves the router's kernel in < 1 s", async () => {

@@ -3,7 +3,7 @@
 // withdraws it before the example exits.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BackgroundProcess } from '@lvs-ha/lab';
+import { type BackgroundProcess, until } from '@lvs-ha/lab';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithBird } from './support/needs.js';
 import {
@@ -38,21 +38,22 @@ describeWithBird(['root', 'netns'], 'examples/bird-announce.ts', () => {
       file,
       `router-id ${host.address}\nlocal-as ${DIRECTOR_AS}\nneighbor ${ROUTER_ADDRESS} as ${ROUTER_AS}\nbfd 100ms 3\n`,
     );
-    example = await host.ns.start(['node', '--import', 'tsx', 'examples/bird-announce.ts', file, VIP], {
+    const running = await host.ns.start(['node', '--import', 'tsx', 'examples/bird-announce.ts', file, VIP], {
       cwd: root,
     });
+    example = running;
     await waitNextHops(lab.router, VIP, (h) => h.join() === host.address, { deadlineMs: 30_000 }).catch(
       async (e: Error) => {
         throw new Error(`${e.message}\n${await example?.output()}`);
       },
     );
     // its status lines show the session with BFD
-    const t = Date.now();
-    while (!/"bgpState":"Established","info":"Established","bfd":"Up"/.test(await example.output())) {
-      if (Date.now() - t > 10_000)
-        throw new Error(`no Established/BFD Up status line:\n${await example.output()}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await until(
+      'an Established/BFD Up status line',
+      async () => /"bgpState":"Established","info":"Established","bfd":"Up"/.test(await running.output()),
+      10_000,
+      { everyMs: 200, detail: () => running.output() },
+    );
     await example.stop();
     const out = await example.output();
     expect(out).toMatch(/"type":"announced","vip":"203\.0\.113\.50"/);

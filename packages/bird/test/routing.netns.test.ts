@@ -4,11 +4,11 @@
 // announced again; a `configure` behind its back is repaired by resync();
 // stop() withdraws before BIRD goes.
 import { join } from 'node:path';
+import { until } from '@lvs-ha/lab';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BirdArgumentError, BirdClient, BirdRouting, type RoutingEvent } from '../src/index.js';
 import { describeWithBird } from './support/needs.js';
 import { directorConfig, type RouterLab, routerLab, waitNextHops } from './support/routing.js';
-import { until } from './support/until.js';
 
 const VIP = '203.0.113.30';
 const VIP2 = '203.0.113.31';
@@ -39,9 +39,9 @@ describeWithBird(['root', 'netns'], 'BirdRouting: the announcements a director w
     // every session Established, BFD up
     for (const r of routings) {
       await until(
+        'sessions Established, BFD up',
         async () => (await r.status()).sessions.every((s) => s.bgpState === 'Established' && s.bfd === 'Up'),
         20_000,
-        'sessions',
       );
     }
   }, 60_000);

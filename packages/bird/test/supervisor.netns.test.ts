@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Netns } from '@lvs-ha/lab';
+import { Netns, until } from '@lvs-ha/lab';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   BirdClient,
@@ -19,7 +19,6 @@ import {
 } from '../src/index.js';
 import { describeWithBird } from './support/needs.js';
 import { directorConfig } from './support/routing.js';
-import { until } from './support/until.js';
 
 const VIP = '203.0.113.20';
 
@@ -125,7 +124,7 @@ describeWithBird(['root', 'netns'], 'supervisor and client on the real BIRD', ()
     });
     expect(alive(pid)).toBe(true);
     child.kill('SIGKILL');
-    const ms = await until(() => !alive(pid), 2000, `BIRD pid ${pid} gone`, 5);
+    const { ms } = await until(`BIRD pid ${pid} gone`, () => !alive(pid), 2000, { everyMs: 5 });
     process.stderr.write(
       `[bird supervisor] parent SIGKILLed → BIRD pid ${pid} gone in ${ms.toFixed(0)} ms\n`,
     );
@@ -136,7 +135,7 @@ describeWithBird(['root', 'netns'], 'supervisor and client on the real BIRD', ()
     const client = await BirdClient.connect(bird.socket);
     const name = vipProtocolName(VIP);
     expect(await client.enable(name)).toBe(true);
-    await until(async () => (await client.protocol(name)).state === 'up', 10_000, `${name} up`);
+    await until(`${name} up`, async () => (await client.protocol(name)).state === 'up', 10_000);
     expect((await client.routes({ for: VIP }))[0]?.paths[0]).toMatchObject({
       type: 'blackhole',
       protocol: name,
@@ -145,7 +144,7 @@ describeWithBird(['root', 'netns'], 'supervisor and client on the real BIRD', ()
     expect(check.code).toBe(20);
     await client.configure();
     // the reconfigured protocol goes through "flush" on its way down
-    await until(async () => (await client.protocol(name)).state === 'down', 10_000, `${name} down`);
+    await until(`${name} down`, async () => (await client.protocol(name)).state === 'down', 10_000);
     // a file with an error: BIRD keeps running its old one and says where
     const bad = join(dir, 'bad2.conf');
     await writeFile(bad, 'router id 192.0.2.11;\nnonsense;\n');

@@ -6,7 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bridge, hostRunner, Netns, veth } from '@lvs-ha/lab';
+import { bridge, hostRunner, Netns, until, veth } from '@lvs-ha/lab';
 import {
   type BirdClient,
   BirdProcess,
@@ -208,30 +208,30 @@ export async function waitNextHops(
   options: { since?: number; deadlineMs?: number; what?: string } = {},
 ): Promise<number> {
   const since = options.since ?? performance.now();
-  const deadline = since + (options.deadlineMs ?? 20_000);
   let hops: string[] = [];
-  for (;;) {
-    hops = await kernelNextHops(router, prefix);
-    if (ok(hops)) return performance.now() - since;
-    if (performance.now() > deadline)
-      throw new Error(
-        `${options.what ?? 'next hops'}: router's kernel has ${JSON.stringify(hops)} for ${prefix} after ${options.deadlineMs ?? 20_000} ms`,
-      );
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await until(
+    options.what ?? 'next hops',
+    async () => {
+      hops = await kernelNextHops(router, prefix);
+      return ok(hops);
+    },
+    Math.max(0, since + (options.deadlineMs ?? 20_000) - performance.now()),
+    { everyMs: 5, detail: () => `the router's kernel has ${JSON.stringify(hops)} for ${prefix}` },
+  );
+  return performance.now() - since;
 }
 
 /** Waits until every BGP protocol of the director is Established. */
 export async function waitEstablished(d: Director, deadlineMs = 20_000): Promise<number> {
-  const start = performance.now();
-  for (;;) {
-    const rows = await d.client.showProtocols(undefined, { all: true });
-    const bgp = rows.filter((r) => r.proto === 'BGP');
-    if (bgp.length > 0 && bgp.every((r) => r.bgp?.state === 'Established')) return performance.now() - start;
-    if (performance.now() - start > deadlineMs)
-      throw new Error(
-        `${d.address}: BGP not established: ${JSON.stringify(bgp.map((r) => [r.name, r.info]))}`,
-      );
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let bgp: Awaited<ReturnType<typeof d.client.showProtocols>> = [];
+  const read = async () => {
+    bgp = (await d.client.showProtocols(undefined, { all: true })).filter((r) => r.proto === 'BGP');
+    return bgp.length > 0 && bgp.every((r) => r.bgp?.state === 'Established');
+  };
+  return (
+    await until(`${d.address}: BGP established`, read, deadlineMs, {
+      everyMs: 50,
+      detail: () => JSON.stringify(bgp.map((r) => [r.name, r.info])),
+    })
+  ).ms;
 }
