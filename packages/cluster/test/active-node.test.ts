@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDirectorConfig } from '@lvs-ha/bird';
 import { Ipvs } from '@lvs-ha/ipvs';
+import { until } from '@lvs-ha/lab';
 import { afterEach, expect, it } from 'vitest';
 import { FakeKernel } from '../../ipvs/test/helpers/fake-kernel.js';
 import { ActiveNode, type ActiveRouting, loadActiveConfig } from '../src/index.js';
@@ -30,13 +31,9 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-const until = async (what: string, pred: () => Promise<boolean> | boolean, ms = 8000) => {
-  const t0 = Date.now();
-  while (!(await pred())) {
-    if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+/** until() as this test uses it: 8 s unless said, every 20 ms. */
+const soon = (what: string, pred: () => Promise<boolean> | boolean, ms = 8000) =>
+  until(what, pred, ms, { everyMs: 20 });
 
 it('announces after the first checks, withdraws before the table quiesces the last real server, announces again one interval after one is back, and withdraws first at the stop', async () => {
   const [a, b] = [await listen(), await listen()];
@@ -126,26 +123,26 @@ it('announces after the first checks, withdraws before the table quiesces the la
   expect(sysctls.get('net.ipv4.conf.eth0.arp_ignore')).toBe('1');
   expect((await ipvs.getTable())[0]).toMatchObject({ scheduler: 'mh' });
   // the first table came after both first checks: announced at once, with the full table
-  await until('announced', () => wanted.has(VIP));
+  await soon('announced', () => wanted.has(VIP));
   expect(told[0]).toMatchObject({ what: `announce ${VIP}`, table: ['a/1', 'b/2'] });
 
   // one down: still announced (quiesced, in its place); both down: withdrawn before the table quiesces the last one
   await closed(a);
-  await until('a quiesced', async () => (await weights()).join() === 'a/0,b/2');
+  await soon('a quiesced', async () => (await weights()).join() === 'a/0,b/2');
   expect(wanted.has(VIP)).toBe(true);
   await closed(b);
-  await until('withdrawn', () => !wanted.has(VIP));
+  await soon('withdrawn', () => !wanted.has(VIP));
   const w = told.find((t) => t.what === `withdraw ${VIP}`);
   expect(w?.table).toEqual(['a/0', 'b/2']);
-  await until('b quiesced', async () => (await weights()).join() === 'a/0,b/0');
+  await soon('b quiesced', async () => (await weights()).join() === 'a/0,b/0');
 
   // b back: announced one check interval after, never before its table is in the kernel
   const back = await listen(b.port);
   cleanup.push(() => closed(back));
-  await until('b up again', async () => (await weights()).join() === 'a/0,b/2');
+  await soon('b up again', async () => (await weights()).join() === 'a/0,b/2');
   const upAt = Date.now();
   expect(wanted.has(VIP)).toBe(false);
-  await until('announced again', () => wanted.has(VIP), 5000);
+  await soon('announced again', () => wanted.has(VIP), 5000);
   const again = told.at(-1) as (typeof told)[number];
   expect(again).toMatchObject({ what: `announce ${VIP}`, table: ['a/0', 'b/2'] });
   expect(again.at - upAt).toBeGreaterThanOrEqual(700);

@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BackgroundProcess, type Netns, type Segment, segment } from '@lvs-ha/lab';
+import { type BackgroundProcess, type Netns, type Segment, segment, until } from '@lvs-ha/lab';
 import { describeWithLab } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
@@ -35,18 +35,8 @@ describeWithLab(['root', 'netns'], 'examples/cluster-node.ts: two ClusterNodes i
     (await ns.exec(['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'], { check: true })).stdout
       .split('\n')
       .flatMap((l) => /inet (192\.0\.2\.5[01])\/32/.exec(l)?.[1] ?? []);
-  const until = async (what: string, pred: () => Promise<boolean>, ms: number) => {
-    const t0 = Date.now();
-    while (!(await pred())) {
-      if (Date.now() - t0 > ms) {
-        const out = await Promise.all(
-          Object.entries(nodes).map(async ([n, p]) => `${n}:\n${await p.output()}`),
-        );
-        throw new Error(`${what}: not within ${ms / 1000} s\n${out.join('\n')}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const logs = async () =>
+    (await Promise.all(Object.entries(nodes).map(async ([n, p]) => `${n}:\n${await p.output()}`))).join('\n');
 
   it('each holds its VIP; a clean stop hands it over', async () => {
     const [load1, load2] = seg.nodes as [Netns, Netns];
@@ -64,11 +54,12 @@ describeWithLab(['root', 'netns'], 'examples/cluster-node.ts: two ClusterNodes i
         JSON.stringify(await vips(load1)) === '["192.0.2.50"]' &&
         JSON.stringify(await vips(load2)) === '["192.0.2.51"]',
       30_000,
+      { detail: logs },
     );
     await nodes.load2?.stop();
     expect(await nodes.load2?.output()).toMatch(/stopped\n/);
     expect(await vips(load2)).toEqual([]);
-    await until('load1 holds both', async () => (await vips(load1)).length === 2, 10_000);
+    await until('load1 holds both', async () => (await vips(load1)).length === 2, 10_000, { detail: logs });
     expect(await nodes.load1?.output()).toMatch(/acquire foreign/);
   }, 90_000);
 });

@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:net';
 import { parseLdirectordCfStrict, resolveLdirectordDefaults } from '@lvs-ha/ha-config';
 import { Ipvs, type TableService } from '@lvs-ha/ipvs';
+import { until as poll } from '@lvs-ha/lab';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeKernel } from '../../ipvs/test/helpers/fake-kernel.js';
 import {
@@ -68,13 +69,9 @@ describe('Director', () => {
     director.on('error', (e) => errors.push(e));
     director.on('transition', (t) => transitions.push(t));
     cleanup.push(() => ipvs.close());
-    const until = async (pred: () => Promise<boolean> | boolean, ms = 5000) => {
-      const t0 = Date.now();
-      while (!(await pred())) {
-        if (Date.now() - t0 > ms) throw new Error('timed out');
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
+    // the test's condition, read every 50 ms; the timeout says what the director last applied
+    const until = (pred: () => Promise<boolean> | boolean, ms = 5000) =>
+      poll('the condition', pred, ms, { everyMs: 50, detail: () => JSON.stringify(applied.at(-1)) });
     return {
       ipvs,
       director,

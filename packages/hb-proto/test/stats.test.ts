@@ -4,6 +4,7 @@
 // received; what the forger sent is counted by kind and never reaches the
 // membership.
 import { createSocket } from 'node:dgram';
+import { until } from '@lvs-ha/lab';
 import { afterEach, expect, it } from 'vitest';
 import { Authenticator, encodePacket, F, HeartbeatNode, keyring, message, T } from '../src/index.js';
 
@@ -26,12 +27,8 @@ function node(name: string, address: string, peer: string): HeartbeatNode {
   return n;
 }
 
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  for (const end = Date.now() + ms; !ok(); ) {
-    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** until() as these tests use it: 10 s, every 20 ms. */
+const soon = (what: string, ok: () => boolean) => until(what, ok, 10_000, { everyMs: 20 });
 
 it('counts what it sends, hears and refuses, and when it last heard each peer and link', async () => {
   const a = node('alpha', '127.0.0.2', '127.0.0.3');
@@ -39,7 +36,7 @@ it('counts what it sends, hears and refuses, and when it last heard each peer an
   // beta listens first: every packet alpha sends finds its socket
   await b.start();
   await a.start();
-  await until(
+  await soon(
     'each sees the other active',
     () => a.statusOf('beta') === 'active' && b.statusOf('alpha') === 'active',
   );
@@ -63,7 +60,7 @@ it('counts what it sends, hears and refuses, and when it last heard each peer an
     forger.send(Buffer.from('garbage\n'), PORT, '127.0.0.3', (e) => (e ? j(e) : r())),
   );
   forger.close();
-  await until('beta refused both', () => Object.values(b.stats().rejected).reduce((x, y) => x + y, 0) === 2);
+  await soon('beta refused both', () => Object.values(b.stats().rejected).reduce((x, y) => x + y, 0) === 2);
 
   // alpha falls silent; what beta heard of it is all alpha sent, plus the forger's two
   await a.close();
@@ -89,7 +86,7 @@ it('counts what it sends, hears and refuses, and when it last heard each peer an
   ]);
   // alpha's keepalives stop: deadtime later beta says so, and counts the transition
   const before = sb.transitions.alpha ?? 0;
-  await until('beta declares alpha dead', () => b.statusOf('alpha') === 'dead');
+  await soon('beta declares alpha dead', () => b.statusOf('alpha') === 'dead');
   expect(b.stats().transitions.alpha).toBe(before + 1);
   expect(b.stats().peers[0]?.links[0]?.status).toBe('dead');
 });

@@ -20,7 +20,7 @@
 // emulation, tsx takes half a minute); build before running this file.
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BackgroundProcess, Lab, labLdirectordCf, seedTopology } from '@lvs-ha/lab';
+import { type BackgroundProcess, Lab, labLdirectordCf, seedTopology, until } from '@lvs-ha/lab';
 import { describeWithLab, guestPerFile } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { BUILT_CLI, builtCli, startArgv } from './support/built-cli.js';
@@ -105,20 +105,16 @@ describeWithLab(['guest'], 'drain, runtime weights and metrics against the kerne
     return { code: r.code, out: `${r.stdout}${r.stderr}` };
   };
   const get = async (path: string) => (await load1().exec(['node', '-e', GET, sock, path])).stdout;
-  /** Polls `pred` on ipvsadm -Ln with a deadline. */
-  const until = async (what: string, pred: (t: ReturnType<typeof table>) => boolean, ms = 30_000) => {
-    const t0 = Date.now();
-    for (;;) {
-      const t = await ln();
-      if (pred(t)) return { t, ms: Date.now() - t0 };
-      if (!(await node?.running())) throw new Error(`lvs-ha start exited:\n${await node?.output()}`);
-      if (Date.now() - t0 > ms)
-        throw new Error(
-          `${what}: not within ${ms} ms; ipvsadm: ${JSON.stringify(t)}\n${await node?.output()}`,
-        );
-      await sleep(200);
-    }
-  };
+  /** until() on ipvsadm -Ln, giving up if lvs-ha start exits. */
+  const soon = (what: string, holds: (t: ReturnType<typeof table>) => boolean, ms = 30_000) =>
+    until(what, ln, ms, {
+      everyMs: 200,
+      holds,
+      guard: async () => {
+        if (!(await node?.running())) throw new Error(`lvs-ha start exited:\n${await node?.output()}`);
+      },
+      detail: async (t) => `ipvsadm: ${JSON.stringify(t)}\n${await node?.output()}`,
+    });
   const startServer = async (rs: string) => {
     servers[rs] = await lab.host(rs).ns.start(['node', '-e', REAL_SERVER], { env: { RS: rs } });
   };
@@ -137,7 +133,7 @@ describeWithLab(['guest'], 'drain, runtime weights and metrics against the kerne
     await Promise.all([startServer('rs1'), startServer('rs2')]);
     node = await load1().ns.start(startArgv(dir, 'load1', sock));
     // initdead, then the group: both real servers in at weight 5
-    await until('load1 holds the table', (t) => t[RS1]?.[0] === 5 && t[RS2]?.[0] === 5, 180_000);
+    await soon('load1 holds the table', (t) => t[RS1]?.[0] === 5 && t[RS2]?.[0] === 5, 180_000);
   }, 400_000);
   afterAll(async () => {
     await node?.stop().catch(() => {});
@@ -151,7 +147,7 @@ describeWithLab(['guest'], 'drain, runtime weights and metrics against the kerne
     // a failed assertion must not leave the load running into the metrics test
     onTestFinished(() => client.stop().catch(() => {}));
     // the load reaches rs1: it has active connections to drain
-    await until('rs1 has active connections', (t) => (t[RS1]?.[1] ?? 0) > 0, 60_000);
+    await soon('rs1 has active connections', (t) => (t[RS1]?.[1] ?? 0) > 0, 60_000);
     const t0 = Date.now();
     const drain = lvsHa('drain', RS1, '--wait', '--timeout', '60');
     // meanwhile, from outside: the weight is 0 while rs1 still has active connections
@@ -227,10 +223,10 @@ describeWithLab(['guest'], 'drain, runtime weights and metrics against the kerne
     // rs1 down: out of the table (quiescent = no); back: in again, at its override's weight
     const out0 = ((await node?.output()) ?? '').length;
     await servers.rs1?.stop();
-    await until('rs1 out of the table', (t) => t[RS1] === undefined);
+    await soon('rs1 out of the table', (t) => t[RS1] === undefined);
     await startServer('rs1');
-    const back = await until('rs1 back in the table', (t) => t[RS1] !== undefined);
-    expect(back.t[RS1]?.[0]).toBe(0);
+    const back = await soon('rs1 back in the table', (t) => t[RS1] !== undefined);
+    expect(back.value[RS1]?.[0]).toBe(0);
     await steady('after rs1 came back');
     const lines = ((await node?.output()) ?? '').slice(out0);
     expect(lines).toMatch(/real 192\.0\.2\.21:80 down/);
@@ -247,13 +243,13 @@ describeWithLab(['guest'], 'drain, runtime weights and metrics against the kerne
     const u = await lvsHa('undrain', RS1);
     expect(u.code, u.out).toBe(0);
     expect(u.out).toMatch(/192\.0\.2\.21:80: weight 5 \(ldirectord\.cf's\)/);
-    await until('rs1 at 5 again', (t) => t[RS1]?.[0] === 5);
+    await soon('rs1 at 5 again', (t) => t[RS1]?.[0] === 5);
     const w = await lvsHa('weight', RS1, '3');
     expect(w.code, w.out).toBe(0);
-    await until('rs1 at 3', (t) => t[RS1]?.[0] === 3 && t[RS2]?.[0] === 5);
+    await soon('rs1 at 3', (t) => t[RS1]?.[0] === 3 && t[RS2]?.[0] === 5);
     const u2 = await lvsHa('undrain', RS1);
     expect(u2.code, u2.out).toBe(0);
-    await until('rs1 at 5 again', (t) => t[RS1]?.[0] === 5);
+    await soon('rs1 at 5 again', (t) => t[RS1]?.[0] === 5);
   }, 120_000);
 
   it('metrics equal ipvsadm (--stats --exact, --rate --exact, -Ln) and the node read at the same moment', async () => {

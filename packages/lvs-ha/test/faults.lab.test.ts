@@ -20,7 +20,7 @@
 //    control, with the standby's backup daemon stopped, the same kill breaks it.
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BackgroundProcess, Lab, labLdirectordCf, seedTopology } from '@lvs-ha/lab';
+import { type BackgroundProcess, Lab, labLdirectordCf, seedTopology, until } from '@lvs-ha/lab';
 import { describeWithLab, guestPerFile } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { builtCli, startArgv } from './support/built-cli.js';
@@ -71,25 +71,23 @@ describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest
     (await Promise.all(Object.entries(nodes).map(async ([n, p]) => `--- ${n}\n${await p.output()}`))).join(
       '\n',
     );
-  /** Polls `pred` with a deadline; meanwhile two live holders at any read fail at once. */
-  const until = async (
+  /** Polls the invariant until `holds`; meanwhile two live holders at any read fail at once. Resolves with the ms. */
+  const soon = async (
     what: string,
-    pred: (i: Awaited<ReturnType<typeof invariant>>) => boolean,
+    holds: (i: Awaited<ReturnType<typeof invariant>>) => boolean,
     ms: number,
   ) => {
-    const t0 = Date.now();
-    for (;;) {
+    const read = async () => {
       const i = await invariant();
       for (const n of ['load1', 'load2'])
         if (!dead.has(n) && nodes[n] && !(await nodes[n].running()))
           throw new Error(`lvs-ha start on ${n} exited:\n${await outputs()}`);
       if (i.holders.length > 1)
         throw new Error(`split brain: ${i.holders.join(' and ')} both hold ${VIP}\n${await outputs()}`);
-      if (pred(i)) return Date.now() - t0;
-      if (Date.now() - t0 > ms)
-        throw new Error(`${what}: not within ${ms / 1000} s; last ${JSON.stringify(i)}\n${await outputs()}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+      return i;
+    };
+    const detail = async (i: unknown) => `last ${JSON.stringify(i)}\n${await outputs()}`;
+    return (await until(what, read, ms, { everyMs: 250, holds, detail })).ms;
   };
   const served = async () => {
     const counts: Record<string, number> = {};
@@ -119,7 +117,7 @@ describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest
       servers.push(await lab.host(rs).ns.start(['node', '-e', STREAM_SERVER], { env: { RS: rs } }));
     await Promise.all([start('load1'), start('load2')]);
     // Node and tsx start under emulation in about 30 s
-    await until(
+    await soon(
       'load1 holds the VIP and the table, load2 nothing',
       (i) => i.holders[0] === 'load1' && i.state.load1?.table === TABLE && i.state.load2?.table === '',
       180_000,
@@ -142,7 +140,7 @@ describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest
     await lab.host('load1').killAll('KILL');
     await lab.cut('load1', 'front');
     await lab.cut('load1', 'back');
-    const ms = await until(
+    const ms = await soon(
       'load2 holds the VIP and the whole table',
       (i) => i.holders[0] === 'load2' && i.state.load2?.table === TABLE,
       30_000,
@@ -203,7 +201,7 @@ describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest
     expect(idle).toBeLessThan(joined);
     expect(out1).toMatch(/Resource ldirectord::ldirectord\.cf is active, and should not be!/);
     dead.delete('load1');
-    await until(
+    await soon(
       'load1 holds the VIP and the table again, load2 nothing',
       (i) => i.holders[0] === 'load1' && i.state.load1?.table === TABLE && i.state.load2?.table === '',
       60_000,
@@ -239,7 +237,7 @@ describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest
           '\treal = 192.0.2.22:80 gate 5\n\treal = 192.0.2.22:8080 gate 2\n',
         ),
     );
-    await until(
+    await soon(
       'the edit applied',
       (i) =>
         !!i.state.load1?.table.includes('-r 192.0.2.22:8080 -g -w 2') &&
@@ -273,7 +271,7 @@ describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest
     // SIGHUP with the original file: rs1 back to 5, rs2:8080 removed
     writeFileSync(file, base);
     await lab.host('load1').exec(['kill', '-HUP', String(nodes.load1!.pid)]);
-    await until('the SIGHUP reload applied', (i) => i.state.load1?.table === TABLE, 30_000);
+    await soon('the SIGHUP reload applied', (i) => i.state.load1?.table === TABLE, 30_000);
     expect(await served()).toEqual({ rs1: 5, rs2: 5 });
   }, 180_000);
 
@@ -291,7 +289,7 @@ describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest
     await lab.host(from).killAll('KILL');
     await lab.cut(from, 'front');
     await lab.cut(from, 'back');
-    await until(
+    await soon(
       `${to} holds the VIP and the table`,
       (i) => i.holders[0] === to && i.state[to]?.table === TABLE,
       30_000,
@@ -334,7 +332,7 @@ describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest
     expect(await finished(first)).toBe('60 lines, curl 0');
     // load1 back (rebooted): auto_failback gives it the group again
     await reboot('load1');
-    await until(
+    await soon(
       'load1 holds again',
       (i) => i.holders[0] === 'load1' && i.state.load1?.table === TABLE,
       60_000,

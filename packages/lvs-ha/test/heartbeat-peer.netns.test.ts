@@ -21,6 +21,7 @@ import {
   type Segment,
   segment,
   tsxLoader,
+  until,
   veth,
 } from '@lvs-ha/lab';
 import { describeWithLab } from '@lvs-ha/lab/vitest';
@@ -122,14 +123,9 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
       .filter((l) => !/Core dumps|core_pattern|core_uses_pid|Logging daemon/.test(l))
       .slice(-50)
       .join('\n')}`;
-  const until = async (what: string, pred: () => Promise<boolean>, ms: number) => {
-    const t0 = Date.now();
-    while (!(await pred())) {
-      if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms / 1000} s\n${await dump()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return Date.now() - t0;
-  };
+  /** until() with both nodes' logs; resolves with the ms it took. */
+  const soon = async (what: string, pred: () => Promise<boolean>, ms: number) =>
+    (await until(what, pred, ms, { detail: dump })).ms;
   // where the VIPs are: each node named holds exactly these
   const vipsAre = (want: { load1?: string[]; load2?: string[] }) => async () => {
     for (const [name, ns] of [
@@ -165,7 +161,7 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     await reboot(load2);
     // ours first (tsx takes seconds to start), so that both start within initdead
     await startOurs();
-    await until(
+    await soon(
       'our node started',
       async () => (await ours?.output())?.includes('started as load2') ?? false,
       60_000,
@@ -174,7 +170,7 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     const r = real as RealHeartbeat;
 
     // 1. start-up: each node holds its own group
-    await until('each holds its own VIP', vipsAre({ load1: [VIP1], load2: [VIP2] }), SETTLE_MS);
+    await soon('each holds its own VIP', vipsAre({ load1: [VIP1], load2: [VIP2] }), SETTLE_MS);
     expect(await r.waitStatus(['rscstatus'], 'local', SETTLE_MS)).toBe('local');
     expect(await r.clStatus('nodestatus', 'load2')).toBe('active');
     expect(await holderSeenByClient(VIP1)).toBe('load1');
@@ -204,15 +200,15 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     const received = (t: string) => sample(t, 'lvs_ha_heartbeat_packets_received_total') ?? Number.NaN;
     const first = received(m1);
     expect(first).toBeGreaterThan(0);
-    await until('the received-packets counter grows', async () => received(await scrape()) > first, 10_000);
+    await soon('the received-packets counter grows', async () => received(await scrape()) > first, 10_000);
 
     // 2. the real node crashes: we take its VIP after deadtime and announce it
     await crash(load1);
-    const takeover = await until('we hold both VIPs', vipsAre({ load2: [VIP1, VIP2] }), DEADTIME_MS + 10_000);
+    const takeover = await soon('we hold both VIPs', vipsAre({ load2: [VIP1, VIP2] }), DEADTIME_MS + 10_000);
     expect(takeover).toBeGreaterThan(DEADTIME_MS - 500);
     expect(takeover).toBeLessThan(DEADTIME_MS + 3000);
     // the client's ARP cache follows the gratuitous ARP (no new ARP request needed)
-    await until(
+    await soon(
       "the client's ARP entry for the VIP names us",
       async () =>
         (await client.exec(['ip', 'neigh', 'show', VIP1, 'dev', 'eth0'])).stdout.includes(
@@ -232,40 +228,40 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     await reboot(load1);
     await startReal();
     const r2 = real as RealHeartbeat;
-    await until('the real node holds its VIP again', vipsAre({ load1: [VIP1], load2: [VIP2] }), SETTLE_MS);
+    await soon('the real node holds its VIP again', vipsAre({ load1: [VIP1], load2: [VIP2] }), SETTLE_MS);
     expect(await r2.waitStatus(['rscstatus'], 'local', SETTLE_MS)).toBe('local');
     expect(await holderSeenByClient(VIP1)).toBe('load1');
     expect(await ours?.output()).toMatch(new RegExp(`vip ${VIP1}/32/eth0 down`));
 
     // 4. we crash: the real node takes our VIP (its own IPaddr script runs)
     await crash(load2);
-    await until('the real node holds both VIPs', vipsAre({ load1: [VIP1, VIP2] }), DEADTIME_MS + 15_000);
+    await soon('the real node holds both VIPs', vipsAre({ load1: [VIP1, VIP2] }), DEADTIME_MS + 15_000);
     expect(await r2.waitStatus(['rscstatus'], 'all', 10_000)).toBe('all');
     expect(await holderSeenByClient(VIP2)).toBe('load1');
 
     // 5. we come back: auto_failback gives us our group
     await reboot(load2);
     await startOurs();
-    await until('we hold our VIP again', vipsAre({ load1: [VIP1], load2: [VIP2] }), SETTLE_MS + 30_000);
+    await soon('we hold our VIP again', vipsAre({ load1: [VIP1], load2: [VIP2] }), SETTLE_MS + 30_000);
     expect(await r2.waitStatus(['rscstatus'], 'local', 10_000)).toBe('local');
     expect(await holderSeenByClient(VIP2)).toBe('load2');
 
     // lvs-ha standby (hb_standby): the real node takes our group; lvs-ha takeover: we take everything
     expect(await runCli(['standby', '--control', control()], capture().io)).toBe(0);
-    await until(
+    await soon(
       'the real node holds both VIPs after our standby',
       vipsAre({ load1: [VIP1, VIP2], load2: [] }),
       20_000,
     );
     expect(await r2.waitStatus(['rscstatus'], 'all', 10_000)).toBe('all');
     expect(await runCli(['takeover', '--control', control()], capture().io)).toBe(0);
-    await until('we hold both VIPs after our takeover', vipsAre({ load1: [], load2: [VIP1, VIP2] }), 20_000);
+    await soon('we hold both VIPs after our takeover', vipsAre({ load1: [], load2: [VIP1, VIP2] }), 20_000);
     expect(await r2.waitStatus(['rscstatus'], 'none', 10_000)).toBe('none');
     expect((await ourStatus()).holding).toBe('all');
 
     // 6. a clean stop of ours (SIGTERM): resources released, the peer told, it takes them at once
     const stopping = (ours as BackgroundProcess).stop();
-    const handover = await until(
+    const handover = await soon(
       'the real node holds both VIPs after our shutdown',
       vipsAre({ load1: [VIP1, VIP2] }),
       15_000,
@@ -281,7 +277,7 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     expect(await r2.waitStatus(['nodestatus', 'load2'], 'dead', DEADTIME_MS + 3000)).toBe('dead');
     // it was told (Heartbeat's shutdown notice) and knows we gave our group up before leaving
     let log = '';
-    await until(
+    await soon(
       "the real node's log tells of our shutdown notice and our group given up",
       async () => {
         log = (await r2.log()) as string;
@@ -312,7 +308,7 @@ describeWithLab(['root', 'netns'], 'lvs-ha start beside a real Heartbeat 3.0.6',
     writeFileSync(join(d, 'haresources'), '');
     const solo = await lvsHaStart(client, d, 'solo', join(d, 'solo.sock'));
     try {
-      await until('the start', async () => /started as solo/.test(await solo.output()), 60_000).catch(
+      await soon('the start', async () => /started as solo/.test(await solo.output()), 60_000).catch(
         async (e: Error) => {
           throw new Error(`${e.message.split('\n')[0]}; it printed:\n${await solo.output()}`);
         },

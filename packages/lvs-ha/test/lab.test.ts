@@ -18,6 +18,7 @@ import {
   pairTour,
   SEED_LDIRECTORD_CF,
   seedTopology,
+  until,
 } from '@lvs-ha/lab';
 import { describeWithLab, guestPerFile } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
@@ -47,16 +48,15 @@ describeWithLab(['guest'], 'lvs-ha director in the seed topology (qemu guest, re
   };
   const table = () => lab.host('load1').ipvsadm(['-Sn']);
   // The first change waits for the command to start: Node and tsx compiling every package, emulated.
-  const until = async (pred: (t: string) => boolean, ms = 150_000) => {
-    const t0 = Date.now();
-    for (;;) {
-      const t = await table();
-      if (pred(t)) return t;
-      if (Date.now() - t0 > ms)
-        throw new Error(`table never changed as expected; last:\n${t}${await director.output()}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  };
+  /** until() on the table; resolves with the table that held. */
+  const soon = async (holds: (t: string) => boolean, ms = 150_000) =>
+    (
+      await until('the table as expected', table, ms, {
+        everyMs: 300,
+        holds,
+        detail: async (t) => `last:\n${t}${await director.output()}`,
+      })
+    ).value;
   const served = async (n: number) =>
     (await lab.host('client').fetchMany('http://192.0.2.50/server-status', n)).map((r) => r.body.trim());
 
@@ -76,7 +76,7 @@ describeWithLab(['guest'], 'lvs-ha director in the seed topology (qemu guest, re
   });
 
   it("makes the seed's service and the client's requests reach both real servers", async () => {
-    const t = await until((x) => x.includes('192.0.2.21:80') && x.includes('192.0.2.22:80'));
+    const t = await soon((x) => x.includes('192.0.2.21:80') && x.includes('192.0.2.22:80'));
     expect(t).toBe(
       '-A -t 192.0.2.50:80 -s wrr\n-a -t 192.0.2.50:80 -r 192.0.2.21:80 -g -w 5\n-a -t 192.0.2.50:80 -r 192.0.2.22:80 -g -w 5\n',
     );
@@ -87,14 +87,14 @@ describeWithLab(['guest'], 'lvs-ha director in the seed topology (qemu guest, re
 
   it('takes a dead real server out, falls back when both are dead, and brings them back', async () => {
     await rs.rs1?.stop();
-    await until((x) => !x.includes('192.0.2.21:80'));
+    await soon((x) => !x.includes('192.0.2.21:80'));
     expect(await served(4)).toEqual(Array(4).fill('Apache Server Status for rs2'));
     await rs.rs2?.stop();
-    const fallback = await until((x) => x.includes('127.0.0.1:80'));
+    const fallback = await soon((x) => x.includes('127.0.0.1:80'));
     expect(fallback).toBe('-A -t 192.0.2.50:80 -s wrr\n-a -t 192.0.2.50:80 -r 127.0.0.1:80 -g -w 1\n');
     expect(await lab.host('load1').ipvsadm(['-Ln'])).toMatch(/-> 127\.0\.0\.1:80 +Route +1 /);
     await serve('rs1');
-    const back = await until((x) => x.includes('192.0.2.21:80') && !x.includes('127.0.0.1:80'));
+    const back = await soon((x) => x.includes('192.0.2.21:80') && !x.includes('127.0.0.1:80'));
     expect(back).toBe('-A -t 192.0.2.50:80 -s wrr\n-a -t 192.0.2.50:80 -r 192.0.2.21:80 -g -w 5\n');
     const out = await director.output();
     expect(out).toMatch(/tcp:192\.0\.2\.50:80 real 192\.0\.2\.21:80 down \(refused: /);

@@ -8,6 +8,7 @@ import { cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfigDir } from '@lvs-ha/ha-config';
+import { until } from '@lvs-ha/lab';
 import {
   AF_UNIX,
   errnoName,
@@ -50,13 +51,8 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const until = async (what: string, pred: () => boolean, ms = 5000) => {
-  const t0 = Date.now();
-  while (!pred()) {
-    if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+/** until() as these tests use it: 5 s, every 20 ms. */
+const soon = (what: string, pred: () => boolean) => until(what, pred, 5000, { everyMs: 20 });
 
 // Lines as cluster-node.ts, resources.ts, sync.ts and the Director word them.
 const HEARTBEAT_LINES = [
@@ -365,9 +361,9 @@ describe('SyslogClient on a real AF_UNIX socket', () => {
     ]);
 
     const first = receiver(path);
-    await until('what waited is sent', () => first.read().length === 1);
+    await soon('what waited is sent', () => first.read().length === 1);
     client.write(rec('error IPVS_APPLY: x'));
-    await until('the next', () => first.read().length === 2);
+    await soon('the next', () => first.read().length === 2);
     expect(first.read()).toEqual([
       '<134>Dec  2 16:38:15 ldirectord[99]: before any daemon',
       '<131>Dec  2 16:38:15 ldirectord[99]: error IPVS_APPLY: x',
@@ -383,7 +379,7 @@ describe('SyslogClient on a real AF_UNIX socket', () => {
     rmSync(path);
     const second = receiver(path);
     client.write(rec('after'));
-    await until('the waiting lines and the new one', () => second.read().length === 3);
+    await soon('the waiting lines and the new one', () => second.read().length === 3);
     expect(second.read().map((d) => d.replace(/^.*\]: /, ''))).toEqual([
       'while it restarts 1',
       'while it restarts 2',
@@ -408,7 +404,7 @@ describe('SyslogClient on a real AF_UNIX socket', () => {
     expect(client.waiting).toBe(3);
     expect(errors.map((e) => e.code)).toEqual(['SYSLOG_UNAVAILABLE', 'SYSLOG_DROPPED']);
     const r = receiver(join(dir, 'log'));
-    await until('the last three', () => r.read().length === 3);
+    await soon('the last three', () => r.read().length === 3);
     expect(r.read().map((d) => d.replace(/^.*\]: /, ''))).toEqual(['line 3', 'line 4', 'line 5']);
 
     const bad: LoggingError[] = [];

@@ -11,7 +11,14 @@
 import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ApacheServer, type BackgroundProcess, Lab, labLdirectordCf, seedTopology } from '@lvs-ha/lab';
+import {
+  type ApacheServer,
+  type BackgroundProcess,
+  Lab,
+  labLdirectordCf,
+  seedTopology,
+  until,
+} from '@lvs-ha/lab';
 import { describeWithLab, guestPerFile } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { builtCli, startArgv } from './support/built-cli.js';
@@ -73,16 +80,18 @@ suite(NAME, () => {
       await new Promise((r) => setTimeout(r, 300));
     }
   };
-  const until = async (what: string, pred: () => Promise<boolean>, ms: number) => {
-    const t0 = Date.now();
-    for (;;) {
-      if (await pred()) return Date.now() - t0;
-      for (const [n, p] of Object.entries(nodes))
-        if (!(await p.running())) throw new Error(`lvs-ha start on ${n} exited:\n${await outputs()}`);
-      if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms / 1000} s\n${await outputs()}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  };
+  /** until() with the nodes' logs, giving up when one exits; resolves with the ms it took. */
+  const soon = async (what: string, pred: () => Promise<boolean>, ms: number) =>
+    (
+      await until(what, pred, ms, {
+        everyMs: 500,
+        guard: async () => {
+          for (const [n, p] of Object.entries(nodes))
+            if (!(await p.running())) throw new Error(`lvs-ha start on ${n} exited:\n${await outputs()}`);
+        },
+        detail: outputs,
+      })
+    ).ms;
 
   beforeAll(async () => {
     builtCli();
@@ -120,7 +129,7 @@ suite(NAME, () => {
             join(dir, 'token'),
           ),
         );
-    const pairMs = await until(
+    const pairMs = await soon(
       'load1 holds the VIP and the seed table, load2 nothing',
       async () =>
         (await lab.host('load1').ipAddr()).includes(`${VIP}/32`) &&
@@ -130,7 +139,7 @@ suite(NAME, () => {
     );
     process.stderr.write(`[page, guest] the pair holds the VIP and the table ${pairMs} ms after its start\n`);
     const t0 = Date.now();
-    await until('the driver has Chromium up', async () => /^ready /m.test(await driver.output()), 400_000);
+    await soon('the driver has Chromium up', async () => /^ready /m.test(await driver.output()), 400_000);
     const ready = /^ready (.*)$/m.exec(await driver.output())?.[1];
     process.stderr.write(
       `[page, guest] Chromium in the guest: ${ready} (ready ${Date.now() - t0} ms after the pair)\n`,

@@ -13,6 +13,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterNode, ClusterObservation } from '@lvs-ha/cluster';
+import { until } from '@lvs-ha/lab';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, type ApiServer, requestApi, serveApi } from '../src/api.js';
@@ -31,16 +32,9 @@ const V = 'tcp:192.0.2.1:1000';
 /** The text of each cell of a table row (its header cell first). */
 const cells = (row: Locator) => row.locator('th, td').allTextContents();
 
-/** Polls `pred` until it holds or `ms` passed (then throws with what was last seen). */
-async function until<T>(what: string, read: () => Promise<T>, pred: (v: T) => boolean, ms = 10_000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await read();
-    if (pred(v)) return { value: v, ms: Date.now() - t0 };
-    if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms; last: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** until() as these tests use it: what the page or stream shows, every 50 ms, 10 s unless said. */
+const soon = <T>(what: string, read: () => Promise<T>, holds: (v: T) => boolean, ms = 10_000) =>
+  until(what, read, ms, { everyMs: 50, holds, detail: (v) => `last: ${JSON.stringify(v)}` });
 
 describe.skipIf(missing !== undefined)(
   'the status page in headless Chromium (serveApi, a small node)',
@@ -203,7 +197,7 @@ describe.skipIf(missing !== undefined)(
       expect(await table.locator('caption').textContent()).toBe('192.0.2.1:1000/tcp (wrr)');
       // the second real server (n = 1 in the observation): weight 2, 1 active, 1 inactive, 1 conn/s, 3 / 5 bytes/s
       const row = table.locator('tr[data-real="198.51.100.2:8000"]');
-      await until(
+      await soon(
         'the rates from GET /metrics',
         () => cells(row),
         (t) => t[7] === '3 / 5',
@@ -295,7 +289,7 @@ describe.skipIf(missing !== undefined)(
       delete r.kernel;
       state.directors[0]!.table[0]!.destinations = dests().filter((d) => d.address !== r.address);
       events.push(`${V} real 198.51.100.3:8000 down (refused: connect ECONNREFUSED 198.51.100.3:8000)`);
-      const shown = await until(
+      const shown = await soon(
         'the row says down',
         () => cells(row),
         (t) => t[1] === 'down',
@@ -320,7 +314,7 @@ describe.skipIf(missing !== undefined)(
       const page = await open(readOnly);
       failing = new ApiError('STOPPING', 'the node is stopping');
       try {
-        await until(
+        await soon(
           'the page says the node does not answer',
           () => page.locator('#connection').textContent(),
           (t) => t?.includes('No answer from the node (STOPPING: the node is stopping)') === true,
@@ -330,7 +324,7 @@ describe.skipIf(missing !== undefined)(
       } finally {
         failing = undefined;
       }
-      await until(
+      await soon(
         'live again',
         () => page.locator('#connection').textContent(),
         (t) => t?.startsWith('Live') === true,
@@ -348,7 +342,7 @@ describe.skipIf(missing !== undefined)(
       expect(await page.getByLabel('Token for writes').getAttribute('type')).toBe('password');
       // no token typed: nothing is sent
       await drain.click();
-      await until(
+      await soon(
         'asks for the token',
         () => page.locator('#action-result').textContent(),
         (t) => t === 'Type the token for writes first.',
@@ -357,7 +351,7 @@ describe.skipIf(missing !== undefined)(
       // a wrong token: 401 from the API, said on the page
       await page.getByLabel('Token for writes').fill('not-the-token');
       await drain.click();
-      await until(
+      await soon(
         'the refusal',
         () => page.locator('#action-result').textContent(),
         (t) => t?.includes('refused: UNAUTHORIZED') === true,
@@ -368,7 +362,7 @@ describe.skipIf(missing !== undefined)(
       await page.getByLabel('Token for writes').fill(TOKEN);
       await drain.click();
       const row = page.locator(`tr[data-real="${real}"]`);
-      await until(
+      await soon(
         'the row shows weight 0, drained',
         () => cells(row),
         (t) => t[3] === '0 (configured 1, override 0)',
@@ -381,7 +375,7 @@ describe.skipIf(missing !== undefined)(
         `Undrain ${real} of 192.0.2.1:1000/tcp`,
       );
       await undrain.click();
-      await until(
+      await soon(
         'the row shows the configured weight again',
         () => cells(row),
         (t) => t[3] === '1 (configured 1)',
@@ -486,13 +480,13 @@ describe('GET /events', () => {
     expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     res.setEncoding('utf8');
     res.on('data', (c: string) => got.push(c));
-    await until(
+    await soon(
       'the missed line',
       async () => got.join(''),
       (t) => t.includes('"line":"d"'),
     );
     events.push('e');
-    const text = await until(
+    const text = await soon(
       'the new line',
       async () => got.join(''),
       (t) => t.includes('"line":"e"'),
@@ -502,7 +496,7 @@ describe('GET /events', () => {
     );
     expect(events.listeners).toBe(1);
     req.destroy();
-    await until(
+    await soon(
       'the stream is let go',
       async () => events.listeners,
       (n) => n === 0,

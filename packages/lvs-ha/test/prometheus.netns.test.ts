@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BackgroundProcess, type Netns, type Segment, segment, tsxLoader } from '@lvs-ha/lab';
+import { type BackgroundProcess, type Netns, type Segment, segment, tsxLoader, until } from '@lvs-ha/lab';
 import { describeWithLab } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -76,18 +76,15 @@ describeWithPrometheus(['root', 'netns'], 'a real Prometheus scrapes lvs-ha star
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const until = async <T>(what: string, get: () => Promise<T | undefined>, ms: number): Promise<T> => {
-    const t0 = Date.now();
-    for (;;) {
-      const v = await get().catch(() => undefined);
-      if (v !== undefined) return v;
-      if (Date.now() - t0 > ms)
-        throw new Error(
-          `${what}: not within ${ms / 1000} s\nlvs-ha:\n${await ours?.output()}\nprometheus:\n${(await prometheus?.output())?.slice(-3000)}`,
-        );
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  };
+  /** until() with both logs; a read that fails (Prometheus not up yet) counts as not yet. Resolves with the value. */
+  const soon = async <T>(what: string, get: () => Promise<T | undefined>, ms: number): Promise<T> =>
+    (
+      await until(what, () => get().catch(() => undefined), ms, {
+        everyMs: 250,
+        detail: async () =>
+          `lvs-ha:\n${await ours?.output()}\nprometheus:\n${(await prometheus?.output())?.slice(-3000)}`,
+      })
+    ).value as T;
   // one instant query of Prometheus's HTTP API, from inside the namespace
   const query = async (expr: string) => {
     const r = await load1.exec(
@@ -140,9 +137,9 @@ describeWithPrometheus(['root', 'netns'], 'a real Prometheus scrapes lvs-ha star
       '--web.listen-address=127.0.0.1:9090',
     ]);
     // alone, load1 takes its group after initdead; the VIP is on eth0
-    await until('load1 holds its VIP', async () => ((await holdsVip()) ? true : undefined), 90_000);
+    await soon('load1 holds its VIP', async () => ((await holdsVip()) ? true : undefined), 90_000);
     // Prometheus scraped it: the target is up, and the series say what the addresses say
-    await until(
+    await soon(
       'Prometheus sees the VIP held',
       async () => ((await value(`lvs_ha_vip_held{vip="${VIP}"}`)) === 1 ? true : undefined),
       60_000,
@@ -161,7 +158,7 @@ describeWithPrometheus(['root', 'netns'], 'a real Prometheus scrapes lvs-ha star
       ]),
     );
     // our keepalives go out every 250 ms: the stored counter grows at about 4/s
-    const rate = await until(
+    const rate = await soon(
       'a rate of sent keepalives',
       async () => {
         const v = await value('rate(lvs_ha_heartbeat_packets_sent_total[5s])');
@@ -175,8 +172,8 @@ describeWithPrometheus(['root', 'netns'], 'a real Prometheus scrapes lvs-ha star
     // a clean stop takes the VIP down; Prometheus's next scrapes find no target
     await ours.stop();
     ours = undefined;
-    await until('the VIP is down', async () => ((await holdsVip()) ? undefined : true), 30_000);
-    await until(
+    await soon('the VIP is down', async () => ((await holdsVip()) ? undefined : true), 30_000);
+    await soon(
       'Prometheus marks the target down',
       async () => ((await value('up{job="lvs-ha"}')) === 0 ? true : undefined),
       30_000,

@@ -30,6 +30,7 @@ import {
   type Segment,
   segment,
   tsxLoader,
+  until,
 } from '@lvs-ha/lab';
 import { describeWithLab } from '@lvs-ha/lab/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,16 +57,6 @@ const haCf = [
 const haresources = 'load1 192.0.2.50/32/eth0 envdump\n';
 const envdump =
   '#!/bin/sh\nenv > "$(dirname "$0")/../envdump.$1"\n[ "$1" = status ] && echo stopped\nexit 0\n';
-
-const until = async <T>(what: string, fn: () => Promise<T | undefined>, ms: number, dump: () => string) => {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return { value: v, ms: Date.now() - t0 };
-    if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms / 1000} s\n${dump()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 const missing = systemdPid1Missing();
 if (missing) process.stderr.write(`[systemd] ${missing}\n`);
@@ -217,7 +208,7 @@ if (missing) process.stderr.write(`[systemd] ${missing}\n`);
             return t && /holding (local|all) .*VIPs 192\.0\.2\.50\/32/.test(t) ? t : undefined;
           },
           30_000,
-          dump,
+          { detail: dump },
         );
         process.stderr.write(`[systemd] StatusText=${status} (${ms} ms later)\n`);
         const addrs = (await load1.exec(['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'], { check: true }))
@@ -243,7 +234,7 @@ if (missing) process.stderr.write(`[systemd] ${missing}\n`);
               : undefined;
           },
           10_000,
-          dump,
+          { detail: dump },
         );
         expect(seen[0]?.pid).toBe(pid);
         expect(seen[0]?.fields.some((f) => /^MONOTONIC_USEC=\d+$/.test(f))).toBe(true);
@@ -275,7 +266,7 @@ if (missing) process.stderr.write(`[systemd] ${missing}\n`);
             return s.Result === 'watchdog' || Number(s.NRestarts) > 0 ? s : undefined;
           },
           10_000,
-          dump,
+          { detail: dump },
         );
         process.stderr.write(`[systemd] watchdog kill ${killMs} ms after the block began (WatchdogSec=3s)\n`);
         expect(killMs).toBeGreaterThan(1000);
@@ -299,7 +290,7 @@ if (missing) process.stderr.write(`[systemd] ${missing}\n`);
               : undefined;
           },
           60_000,
-          dump,
+          { detail: dump },
         );
         process.stderr.write(
           `[systemd] active again ${backMs} ms after the kill (RestartSec=2s, tsx start-up)\n`,

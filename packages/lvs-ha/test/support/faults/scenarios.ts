@@ -6,6 +6,7 @@
 // left a VIP behind. The tests and the soak run these same functions.
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LabError, until } from '@lvs-ha/lab';
 import { HOME, type Kind, type NodeName, TIMINGS, VIP1, VIP1B, VIPS } from './config.js';
 import type { Director } from './director.js';
 import { ALL_ON, ANY, FaultFailure, type FaultReport, type Pair } from './pair.js';
@@ -76,6 +77,7 @@ export function leftNothingBehind(p: Pair, from: number): void {
 
 const T = (p: Pair) => p.timings;
 
+/** until() every 50 ms; its timeout is a FaultFailure with the pair's layout and what it saw. */
 async function waitFor(
   what: string,
   ok: () => boolean | Promise<boolean>,
@@ -83,14 +85,12 @@ async function waitFor(
   p?: Pair,
 ): Promise<number> {
   const t0 = Date.now();
-  while (!(await ok())) {
-    if (Date.now() - t0 > ms)
-      throw new FaultFailure(
-        `${what}: not within ${ms} ms${p ? `: ${p.layout()}\n${await p.diagnose(t0 - 5000)}` : ''}`,
-      );
-    await sleep(50);
+  try {
+    return (await until(what, ok, ms, { everyMs: 50 })).ms;
+  } catch (e) {
+    if (!(e instanceof LabError && e.code === 'TIMEOUT')) throw e;
+    throw new FaultFailure(`${e.message}${p ? `: ${p.layout()}\n${await p.diagnose(t0 - 5000)}` : ''}`);
   }
-  return Date.now() - t0;
 }
 
 /** For `ms`, fails at once when `bad()` says something. */
