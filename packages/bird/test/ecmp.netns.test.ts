@@ -96,12 +96,13 @@ describeWithBird(['root', 'netns'], 'BGP + BFD + ECMP: directors announce VIPs t
     log(`both enabled → 2 next hops in ${ms.toFixed(0)} ms`);
     // BFD sessions come up right after BGP's: poll them
     const want = JSON.stringify(both.map((a) => [a, 'Up']));
-    let states = '';
-    const up = async () => {
-      states = JSON.stringify((await lab.routerClient.bfdSessions()).map((s) => [s.address, s.state]).sort());
-      return states === want;
-    };
-    await until('both BFD sessions up', up, 5000, { everyMs: 50, detail: () => states });
+    const states = async () =>
+      JSON.stringify((await lab.routerClient.bfdSessions()).map((s) => [s.address, s.state]).sort());
+    await until('both BFD sessions up', states, 5000, {
+      everyMs: 50,
+      holds: (s) => s === want,
+      detail: (s) => s,
+    });
   });
 
   it("SIGKILL of a director's BIRD: its next hop leaves the router's kernel in < 1 s", async () => {

@@ -184,11 +184,7 @@ describeWithLab(['guest'], 'drain, runtime weights and metrics against the kerne
     await sleep(5000);
     expect(counters(await load1().ipvsadm(['-Ln', '--stats', '--exact']))[RS1]?.[0]).toBe(conns1);
     await lab.host('client').exec(['kill', '-TERM', String(client.pid)]);
-    const tc = Date.now();
-    while (await client.running()) {
-      if (Date.now() - tc > 30_000) throw new Error('the client did not end');
-      await sleep(200);
-    }
+    await until('the client ended', async () => !(await client.running()), 30_000, { everyMs: 200 });
     const result = JSON.parse((await client.output()).trim().split('\n').at(-1) as string);
     process.stderr.write(
       `[lvs-ha drain, guest] weight 0 seen ${zeroAt} ms after the drain began (up to ${activeWhileZero} active then), ActiveConn 0 seen at ${idleAt ?? 'n/a'} ms, the CLI returned after ${cliMs} ms; client ${JSON.stringify(result)}\n`,
@@ -213,12 +209,15 @@ describeWithLab(['guest'], 'drain, runtime weights and metrics against the kerne
     const n0 = await reloads();
     const r = await lvsHa('reload');
     expect(r.code, r.out).toBe(0);
-    for (const t0 = Date.now(); (await reloads()) <= n0; await sleep(200))
-      if (Date.now() - t0 > 30_000) throw new Error(`no reload:\n${await node?.output()}`);
+    const reloaded = (what: string, n: number) =>
+      until(what, async () => (await reloads()) > n, 30_000, {
+        everyMs: 200,
+        detail: () => node?.output() ?? '',
+      });
+    await reloaded('a reload', n0);
     await steady('after lvs-ha reload');
     await load1().exec(['kill', '-HUP', String(node?.pid)]);
-    for (const t0 = Date.now(); (await reloads()) <= n0 + 1; await sleep(200))
-      if (Date.now() - t0 > 30_000) throw new Error(`no SIGHUP reload:\n${await node?.output()}`);
+    await reloaded('the SIGHUP reload', n0 + 1);
     await steady('after SIGHUP');
     // rs1 down: out of the table (quiescent = no); back: in again, at its override's weight
     const out0 = ((await node?.output()) ?? '').length;
@@ -274,30 +273,27 @@ describeWithLab(['guest'], 'drain, runtime weights and metrics against the kerne
         vips: x.vips,
       });
     };
-    let text = '';
-    let k = '';
-    let status: Record<string, unknown> = {};
     // the kernel's rate estimates decay for a while after the traffic: poll until a scrape falls between two equal reads
-    const t0 = Date.now();
-    for (let attempt = 1; ; attempt++) {
+    let scrapes = 0;
+    const around = async () => {
+      scrapes++;
       const before = await kernel();
       const statusBefore = node_(await get('/status'));
-      text = await get('/metrics?reals=full');
+      const text = await get('/metrics?reals=full');
       const rawAfter = await get('/status');
-      const statusAfter = node_(rawAfter);
-      const after = await kernel();
+      return { before, statusBefore, text, rawAfter, statusAfter: node_(rawAfter), after: await kernel() };
+    };
+    const still = await until("the kernel's counters held still around a scrape", around, 90_000, {
+      everyMs: 0,
       // the same kernel and node before and after the scrape: the scrape saw that moment
-      if (before === after && statusBefore === statusAfter) {
-        k = before;
-        status = JSON.parse(rawAfter);
-        process.stderr.write(
-          `[lvs-ha metrics, guest] a still moment after ${attempt} scrape(s), ${Date.now() - t0} ms\n`,
-        );
-        break;
-      }
-      if (Date.now() - t0 > 90_000)
-        throw new Error(`the kernel's counters never held still around a scrape:\n${before}\n${after}`);
-    }
+      holds: (r) => r.before === r.after && r.statusBefore === r.statusAfter,
+      detail: (r) => `${r.before}\n${r.after}`,
+    });
+    process.stderr.write(
+      `[lvs-ha metrics, guest] a still moment after ${scrapes} scrape(s), ${still.ms} ms\n`,
+    );
+    const { text, before: k } = still.value;
+    const status: Record<string, unknown> = JSON.parse(still.value.rawAfter);
     const [statsText, rateText, lnText, addr] = k.split('===\n') as [string, string, string, string];
     const stats = counters(statsText);
     const rates = counters(rateText);

@@ -55,6 +55,12 @@ describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest
       .host(name)
       .ns.start(startArgv(join(dir, name), name, `/tmp/lvs-ha-faults-${process.pid}-${name}.sock`));
   };
+  /** Until a director started by start() says it joined. */
+  const hasJoined = (name: string, ms: number) =>
+    until(`${name} joined`, async () => (await nodes[name]?.output())?.includes(`started as ${name}`), ms, {
+      everyMs: 250,
+      detail: async () => (await nodes[name]?.output()) ?? '',
+    });
   /** What a director holds, read from its namespace. */
   const holds = async (name: string) => {
     const h = lab.host(name);
@@ -187,13 +193,7 @@ describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest
     await lab.restore('load1', 'back');
     await start('load1');
     // live again once it says it joined: before that it has not taken part, and its idle check runs first
-    const t0 = Date.now();
-    for (;;) {
-      const out = await nodes.load1!.output();
-      if (out.includes('started as load1')) break;
-      if (Date.now() - t0 > 180_000) throw new Error(`load1 never joined:\n${out}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await hasJoined('load1', 180_000);
     const out1 = await nodes.load1!.output();
     const joined = out1.indexOf('started as load1');
     const idle = out1.indexOf(`Resource IPaddr ${VIP}/32/eth0 is active, and should not be!`);
@@ -219,13 +219,15 @@ describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest
     const conns = (text: string, real: string) =>
       Number(new RegExp(`-> ${real.replace(/\./g, '\\.')} +(\\d+)`).exec(text)?.[1] ?? 0);
     // counters that must survive: traffic until both real servers have some
-    let before = '';
-    for (const t0 = Date.now(); ; ) {
+    const traffic = async () => {
       await served();
-      before = await stats();
-      if (conns(before, '192.0.2.21:80') > 0 && conns(before, '192.0.2.22:80') > 0) break;
-      if (Date.now() - t0 > 30_000) throw new Error(`no connections counted on load1:\n${before}`);
-    }
+      return stats();
+    };
+    const { value: before } = await until('connections counted on load1 for both', traffic, 30_000, {
+      everyMs: 0,
+      holds: (t) => conns(t, '192.0.2.21:80') > 0 && conns(t, '192.0.2.22:80') > 0,
+      detail: (t) => t,
+    });
     const outBefore = (await nodes.load1!.output()).length;
     // autoreload (the seed's `autoreload = yes`, checkinterval 1): rs1's weight 5 -> 3, and rs2:8080 added
     writeFileSync(
@@ -259,11 +261,15 @@ describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest
     // a broken edit: refused with file:line, nothing changes
     const outBroken = (await nodes.load1!.output()).length;
     writeFileSync(file, `${base}\tchecktype = bogus\n`);
-    const t0 = Date.now();
-    while (!(await nodes.load1!.output()).slice(outBroken).includes('refused')) {
-      if (Date.now() - t0 > 30_000) throw new Error(`no refusal:\n${await nodes.load1!.output()}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await until(
+      'a refusal',
+      async () => (await nodes.load1!.output()).slice(outBroken).includes('refused'),
+      30_000,
+      {
+        everyMs: 250,
+        detail: () => nodes.load1!.output(),
+      },
+    );
     const refusal = (await nodes.load1!.output()).slice(outBroken);
     expect(refusal).toMatch(/ldirectord\.cf:\d+:\d+: checktype must be/);
     expect(refusal).not.toMatch(/^(add|edit|delete) /m);
@@ -301,20 +307,12 @@ describeWithLab(['guest'], 'lvs-ha start under faults that need IPVS (qemu guest
     await lab.restore(name, 'front');
     await lab.restore(name, 'back');
     await start(name);
-    const t0 = Date.now();
-    while (!(await nodes[name]!.output()).includes(`started as ${name}`)) {
-      // Node and tsx start in about 30 s under emulation, several times that on a loaded machine
-      if (Date.now() - t0 > 400_000) throw new Error(`${name} never joined:\n${await nodes[name]!.output()}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    // Node and tsx start in about 30 s under emulation, several times that on a loaded machine
+    await hasJoined(name, 400_000);
     dead.delete(name);
   };
   const finished = async (p: BackgroundProcess) => {
-    const t0 = Date.now();
-    while (await p.running()) {
-      if (Date.now() - t0 > 70_000) throw new Error('the download never ended');
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await until('the download ended', async () => !(await p.running()), 70_000, { everyMs: 250 });
     return (await p.output()).trim();
   };
 

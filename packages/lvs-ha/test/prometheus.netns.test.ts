@@ -84,7 +84,7 @@ describeWithPrometheus(['root', 'netns'], 'a real Prometheus scrapes lvs-ha star
         detail: async () =>
           `lvs-ha:\n${await ours?.output()}\nprometheus:\n${(await prometheus?.output())?.slice(-3000)}`,
       })
-    ).value as T;
+    ).value;
   // one instant query of Prometheus's HTTP API, from inside the namespace
   const query = async (expr: string) => {
     const r = await load1.exec(

@@ -208,30 +208,28 @@ export async function waitNextHops(
   options: { since?: number; deadlineMs?: number; what?: string } = {},
 ): Promise<number> {
   const since = options.since ?? performance.now();
-  let hops: string[] = [];
   await until(
     options.what ?? 'next hops',
-    async () => {
-      hops = await kernelNextHops(router, prefix);
-      return ok(hops);
-    },
+    () => kernelNextHops(router, prefix),
     Math.max(0, since + (options.deadlineMs ?? 20_000) - performance.now()),
-    { everyMs: 5, detail: () => `the router's kernel has ${JSON.stringify(hops)} for ${prefix}` },
+    {
+      everyMs: 5,
+      holds: ok,
+      detail: (hops) => `the router's kernel has ${JSON.stringify(hops)} for ${prefix}`,
+    },
   );
   return performance.now() - since;
 }
 
 /** Waits until every BGP protocol of the director is Established. */
 export async function waitEstablished(d: Director, deadlineMs = 20_000): Promise<number> {
-  let bgp: Awaited<ReturnType<typeof d.client.showProtocols>> = [];
-  const read = async () => {
-    bgp = (await d.client.showProtocols(undefined, { all: true })).filter((r) => r.proto === 'BGP');
-    return bgp.length > 0 && bgp.every((r) => r.bgp?.state === 'Established');
-  };
+  const bgp = async () =>
+    (await d.client.showProtocols(undefined, { all: true })).filter((r) => r.proto === 'BGP');
   return (
-    await until(`${d.address}: BGP established`, read, deadlineMs, {
+    await until(`${d.address}: BGP established`, bgp, deadlineMs, {
       everyMs: 50,
-      detail: () => JSON.stringify(bgp.map((r) => [r.name, r.info])),
+      holds: (rows) => rows.length > 0 && rows.every((r) => r.bgp?.state === 'Established'),
+      detail: (rows) => JSON.stringify(rows.map((r) => [r.name, r.info])),
     })
   ).ms;
 }
